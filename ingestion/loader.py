@@ -532,7 +532,8 @@ def _validate(con: duckdb.DuckDBPyConnection, contract: Contract, names: Sequenc
         f"""
         create temp table _typed as
         with landed as (
-            select *, {", ".join(values)}, {extra_json} as _extra, {record_json} as _record
+            select _row_number, {", ".join(values)}, {extra_json} as _extra,
+                   {record_json} as _record
             from _landed
         ),
         typed as (select *, {", ".join(typed)} from landed),
