@@ -199,7 +199,13 @@ def generate(options: GenerateOptions) -> dict[str, int]:
         }
     )
     # Missing emails on some contacts: they still link through phone or stay alone.
-    no_email = (rng.random(len(contacts)) < 0.04) & ~placeholder & contacts["phone"].notna().values
+    no_email = (
+        (rng.random(len(contacts)) < 0.04)
+        & ~placeholder
+        & contacts["phone"].notna().values
+        & ~has_sales[crm_idx]
+        & ~has_social[crm_idx]
+    )
     contacts.loc[no_email, "email"] = None
     # Dedicated books: the first managers serve a handful of contacts, the rest large books.
     assigned = rng.random(len(contacts)) < 0.04
@@ -254,16 +260,17 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     typo = rng.random(ns) < 0.01
     s_email = np.where(typo, pd.Series(s_email).str.replace("@", "@@", regex=False).str.replace("@@", "a@"), s_email)
     s_phone = np.where(typo, e164.iloc[sales_idx].values, s_phone)
-    typo_persons = pid[sales_idx][typo]
-    contacts_phone_fix = contacts["person_id"].isin(typo_persons) & contacts["contact_id"].str.startswith("C")
-    if contacts_phone_fix.any():
-        # rewrite the contact file rows is unnecessary: the truth only needs the phone present,
-        # which we guarantee by dropping the typo where the CRM has no phone for that person.
-        crm_phone = dict(zip(contacts.loc[contacts_phone_fix, "person_id"], contacts.loc[contacts_phone_fix, "phone"], strict=False))
-        no_crm_phone = np.array([pd.isna(crm_phone.get(p, "x")) for p in pid[sales_idx]])
-        s_email = np.where(typo & no_crm_phone, email.iloc[sales_idx].values, s_email)
-    # Some sales customers give no email at all; the phone carries the link then.
-    s_email = np.where((rng.random(ns) < 0.05) & pd.notna(s_phone), None, s_email)
+    # Only where the CRM contact carries the same phone can the link survive the noise.
+    main_contacts = contacts[contacts["contact_id"].str.startswith("C")]
+    crm_phone_of = dict(zip(main_contacts["person_id"], main_contacts["phone"].notna(), strict=False))
+    crm_has_phone = np.array([bool(crm_phone_of.get(p, False)) for p in pid[sales_idx]])
+    s_email = np.where(typo & ~crm_has_phone, email.iloc[sales_idx].values, s_email)
+    s_phone = np.where(typo & crm_has_phone, e164.iloc[sales_idx].values, s_phone)
+    typo = typo & crm_has_phone
+    # Some sales customers give no email at all; the shared phone carries the link then.
+    no_sales_email = (rng.random(ns) < 0.05) & crm_has_phone & ~has_social[sales_idx]
+    s_email = np.where(no_sales_email, None, s_email)
+    s_phone = np.where(no_sales_email, e164.iloc[sales_idx].values, s_phone)
     customers = pd.DataFrame(
         {
             "customer_id": [f"S{i:07d}" for i in pid[sales_idx]],
@@ -477,7 +484,10 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     touched = np.flatnonzero(has_crm | marketing_only)
     t_idx = np.repeat(touched, rng.poisson(3, len(touched)))
     t_at = start + (rng.random(len(t_idx)) * horizon_s).astype("int64").astype("timedelta64[s]")
-    by_email = marketing_only[t_idx] | (rng.random(len(t_idx)) < 0.2)
+    crm_email_shown = np.zeros(n + 1, dtype=bool)
+    shown = contacts["email"].notna() & (contacts["email"] != PLACEHOLDER_EMAIL)
+    crm_email_shown[contacts.loc[shown, "person_id"].values] = True
+    by_email = marketing_only[t_idx] | ((rng.random(len(t_idx)) < 0.2) & crm_email_shown[pid[t_idx]])
     touch_contact = np.array([contact_of_person.get(p) for p in pid[t_idx]], dtype=object)
     touch_contact = np.where(by_email, None, touch_contact)
     by_email = by_email | pd.isna(touch_contact)
@@ -544,7 +554,12 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     mood = rng.random(len(s_who))
     text = np.where(mood < 0.55, _choice(rng, POSITIVE, len(s_who)),
                     np.where(mood < 0.75, _choice(rng, NEGATIVE, len(s_who)), _choice(rng, NEUTRAL, len(s_who))))
-    referred_person = rng.integers(1, n + 1, len(s_who))
+    email_shown = crm_email_shown[1:].copy()
+    email_shown[sales_idx[pd.notna(s_email) & ~typo]] = True
+    email_shown[soc_idx[pd.notna(profile_email)]] = True
+    recordless = ~has_crm & ~has_sales & ~has_social
+    referable = pid[email_shown | recordless | marketing_only]
+    referred_person = referable[rng.integers(0, len(referable), len(s_who))]
     social = pd.DataFrame(
         {
             "interaction_id": [f"SI{i:08d}" for i in range(1, len(s_who) + 1)],

@@ -1,0 +1,5 @@
+{# Custom schemas are used as given (staging, intermediate, marts), not prefixed with the
+   target schema: BI tools and docs name them that way. #}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

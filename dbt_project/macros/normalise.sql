@@ -1,0 +1,42 @@
+{# Identity-key normalisation (domain.md). Placeholder values are removed in the identity
+   edges, not here, so profiles still show what the source said. #}
+{% macro normalise_email(column) -%}
+    case
+        when regexp_full_match(lower(trim({{ column }})), '[^@\s]+@[^@\s]+\.[^@\s]+')
+            then lower(trim({{ column }}))
+    end
+{%- endmacro %}
+
+{% macro normalise_phone(column) -%}
+    c360_phone_e164({{ column }}, '{{ var("default_phone_region") }}')
+{%- endmacro %}
+
+{% macro normalise_handle(column) -%}
+    nullif(lower(ltrim(trim({{ column }}), '@')), '')
+{%- endmacro %}
+
+{% macro sentiment(column) -%}
+    c360_sentiment({{ column }})
+{%- endmacro %}
+
+{% macro sql_list(values) -%}
+    ({% for v in values %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
+{# Keys that must never link records: configured placeholders plus obvious junk. #}
+{% macro is_junk_email(column) -%}
+    ({{ column }} in {{ sql_list(var('placeholder_emails')) }}
+     or split_part({{ column }}, '@', 1) in ('test', 'none', 'noemail', 'null', 'na', 'n/a', 'unknown', 'noreply', 'no-reply', 'x', 'xx', 'xxx'))
+{%- endmacro %}
+
+{% macro is_junk_phone(column) -%}
+    ({{ column }} is null
+     or right({{ column }}, 10) in {{ sql_list(var('placeholder_phones')) }}
+     or length(replace(right({{ column }}, 10), left(right({{ column }}, 10), 1), '')) = 0
+     or length({{ column }}) < 9)
+{%- endmacro %}
+
+{# DuckDB needs the hint to compute an iteration once when two later steps read it. #}
+{% macro materialized_cte() -%}
+    {%- if target.type == 'duckdb' -%}materialized{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,27 @@
+-- One row per customer_key with survey answers: latest NPS, average CSAT.
+with responses as (
+    select * from {{ ref('stg_crm__survey_responses') }}
+),
+
+keys as (
+    select record_id as contact_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'crm_contact'
+),
+
+keyed as (
+    select keys.customer_key, responses.*
+    from responses
+    inner join keys on responses.contact_id = keys.contact_id
+)
+
+select
+    customer_key,
+    arg_max(score, struct_pack(t := responded_at, id := response_id)) filter (where survey_type = 'nps') as latest_nps_score,
+    arg_max(nps_class, struct_pack(t := responded_at, id := response_id)) filter (where survey_type = 'nps') as latest_nps_class,
+    max(responded_at) filter (where survey_type = 'nps') as latest_nps_at,
+    avg(score) filter (where survey_type = 'csat') as avg_csat_score,
+    avg(case when is_csat_satisfied then 1.0 else 0.0 end) filter (where survey_type = 'csat') as csat_satisfied_share,
+    count(*) as survey_responses
+from keyed
+group by customer_key

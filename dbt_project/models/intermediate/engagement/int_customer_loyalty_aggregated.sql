@@ -1,0 +1,27 @@
+-- One row per customer_key in the loyalty programme: tier, balance, earned and redeemed.
+with events as (
+    select * from {{ ref('stg_crm__loyalty_events') }}
+),
+
+keys as (
+    select record_id as contact_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'crm_contact'
+),
+
+keyed as (
+    select keys.customer_key, events.*
+    from events
+    inner join keys on events.contact_id = keys.contact_id
+)
+
+select
+    customer_key,
+    min(occurred_at) filter (where event_type = 'enroll') as enrolled_at,
+    arg_max(tier, struct_pack(t := occurred_at, id := event_id)) filter (where tier is not null) as loyalty_tier,
+    sum(points_delta) as points_balance,
+    sum(points_delta) filter (where event_type = 'earn') as points_earned,
+    -sum(points_delta) filter (where event_type = 'redeem') as points_redeemed,
+    max(membership_expires_at) as membership_expires_at
+from keyed
+group by customer_key

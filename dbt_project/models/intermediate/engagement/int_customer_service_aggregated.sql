@@ -1,0 +1,40 @@
+-- One row per customer_key with CRM interactions: volume by handler type and resolution.
+with interactions as (
+    select * from {{ ref('stg_crm__interactions') }}
+),
+
+keys as (
+    select record_id as contact_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'crm_contact'
+),
+
+as_of as (
+    select * from {{ ref('stg_run__as_of') }}
+),
+
+keyed as (
+    select keys.customer_key, interactions.*
+    from interactions
+    inner join keys on interactions.contact_id = keys.contact_id
+)
+
+select
+    customer_key,
+    count(*) as interactions,
+    count(*) filter (where handler_type = 'agent') as human_interactions,
+    count(*) filter (where handler_type = 'self_service') as self_service_interactions,
+    count(*) filter (where handler_type = 'automated') as automated_interactions,
+    count(*) filter (where handler_type = 'self_service') / count(*) as share_self_service,
+    count(*) filter (where handler_type = 'automated') / count(*) as share_automated,
+    count(*) filter (where handler_type = 'agent') / count(*) as share_human,
+    count(*) filter (where is_open_ticket) as open_tickets,
+    median(resolution_hours) as median_resolution_hours,
+    -- The relationship-type window (relationship_lookback_days before as-of).
+    count(*) filter (where occurred_at >= (select as_of_end from as_of) - to_days({{ var('relationship_lookback_days') }})) as recent_interactions,
+    count(*) filter (where handler_type = 'agent' and occurred_at >= (select as_of_end from as_of) - to_days({{ var('relationship_lookback_days') }})) as recent_human_interactions,
+    count(*) filter (where handler_type = 'self_service' and occurred_at >= (select as_of_end from as_of) - to_days({{ var('relationship_lookback_days') }})) as recent_self_service_interactions,
+    count(*) filter (where handler_type = 'automated' and occurred_at >= (select as_of_end from as_of) - to_days({{ var('relationship_lookback_days') }})) as recent_automated_interactions,
+    max(occurred_at) as last_interaction_at
+from keyed
+group by customer_key

@@ -1,0 +1,24 @@
+-- One row per social interaction with its VADER compound sentiment (-1..1), computed once
+-- per distinct text.
+with interactions as (
+    select * from {{ ref('stg_social__interactions') }}
+),
+
+texts as (
+    select distinct text from interactions where text is not null
+),
+
+scored_texts as (
+    select text, {{ sentiment('text') }} as sentiment_score from texts
+)
+
+select
+    interactions.*,
+    scored_texts.sentiment_score,
+    case
+        when scored_texts.sentiment_score >= 0.05 then 'positive'
+        when scored_texts.sentiment_score <= -0.05 then 'negative'
+        when scored_texts.sentiment_score is not null then 'neutral'
+    end as sentiment_label
+from interactions
+left join scored_texts on interactions.text = scored_texts.text

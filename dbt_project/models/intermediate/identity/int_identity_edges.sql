@@ -1,0 +1,36 @@
+-- Record -> normalised key. Two records sharing a key are the same person (domain.md).
+-- Placeholder and junk values never become keys, so they cannot link anyone.
+with records as (
+    select * from {{ ref('int_identity_records_unioned') }}
+),
+
+keys as (
+    select record_key, 'email' as key_type, email as key_value
+    from records
+    where email is not null and not {{ is_junk_email('email') }}
+
+    union all
+
+    select record_key, 'phone', phone
+    from records
+    where not {{ is_junk_phone('phone') }}
+
+    -- Handles link only when the CRM lists them on the contact.
+    union all
+    select record_key, 'handle', 'twitter:' || twitter_handle from records where twitter_handle is not null
+    union all
+    select record_key, 'handle', 'instagram:' || instagram_handle from records where instagram_handle is not null
+    union all
+    select record_key, 'handle', 'facebook:' || facebook_handle from records where facebook_handle is not null
+    union all
+    select record_key, 'handle', social_platform || ':' || social_handle
+    from records
+    where social_handle is not null
+)
+
+select distinct
+    record_key,
+    key_type,
+    key_value,
+    key_type || '=' || key_value as key_id
+from keys

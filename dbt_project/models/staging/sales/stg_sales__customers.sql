@@ -1,0 +1,21 @@
+with source as (
+    select * from {{ source('raw', 'sales__customers') }}
+    where created_at is null or {{ before_as_of('coalesce(updated_at, created_at)') }}
+),
+
+latest as (
+    {{ latest_version('source', 'customer_id', 'updated_at') }}
+)
+
+select
+    customer_id,
+    created_at,
+    coalesce(updated_at, created_at) as updated_at,
+    nullif(trim(first_name), '') as first_name,
+    nullif(trim(last_name), '') as last_name,
+    email as email_raw,
+    {{ normalise_email('email') }} as email,
+    phone as phone_raw,
+    {{ normalise_phone('phone') }} as phone,
+    upper(nullif(trim(country), '')) as country
+from latest

@@ -1,0 +1,16 @@
+with source as (
+    select * from {{ source('raw', 'social__profiles') }}
+),
+
+latest as (
+    {{ latest_version('source', 'profile_id', 'updated_at') }}
+)
+
+select
+    profile_id,
+    lower(platform) as platform,
+    {{ normalise_handle('handle') }} as handle,
+    {{ normalise_email('email') }} as email,
+    followers,
+    display_name
+from latest

@@ -1,0 +1,46 @@
+"""Normalisation of identity keys, shared by the dbt UDFs and the tests.
+
+Emails and handles are normalised in SQL (plain string functions port to any engine);
+phones need ``phonenumbers`` (Google's libphonenumber rules), exposed to DuckDB as a UDF.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import phonenumbers
+
+
+@lru_cache(maxsize=1_000_000)
+def phone_to_e164(raw: str | None, default_region: str = "US") -> str | None:
+    """E.164 form of a phone number, or None when it is not a possible number.
+
+    Numbers written without a country code are read in ``default_region``.
+    """
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        parsed = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+_analyzer = None
+
+
+def sentiment_compound(text: str | None) -> float | None:
+    """VADER compound sentiment in [-1, 1]; None for empty text."""
+    global _analyzer
+    if text is None or not text.strip():
+        return None
+    if _analyzer is None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        _analyzer = SentimentIntensityAnalyzer()
+    return float(_analyzer.polarity_scores(text)["compound"])
