@@ -1,0 +1,277 @@
+"""Run GX suites in-database against the warehouse and store every result.
+
+Results go to ``quality.check_results`` (one row per expectation per suite per run) so BI
+can chart data quality, and Data Docs are rebuilt into the reports folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ingestion.warehouse import connect, connection
+from quality import gx_duckdb
+from quality.suites import ERROR, QualityContext, SuiteSpec
+
+log = logging.getLogger(__name__)
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+RESULTS_DDL = """
+create schema if not exists quality;
+create table if not exists quality.check_results (
+    run_id varchar,
+    suite varchar,
+    layer varchar,
+    table_name varchar,
+    severity varchar,
+    expectation varchar,
+    column_name varchar,
+    success boolean,
+    observed_value varchar,
+    unexpected_count bigint,
+    element_count bigint,
+    details varchar,
+    checked_at timestamp
+);
+"""
+
+
+@dataclass
+class ExpectationOutcome:
+    expectation: str
+    column: str | None
+    success: bool
+    observed_value: object
+    unexpected_count: int | None
+    element_count: int | None
+    details: str
+
+
+@dataclass
+class SuiteOutcome:
+    suite: SuiteSpec
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return all(o.success for o in self.outcomes)
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+
+def _previous_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    rows = con.execute(
+        """
+        select layer || '.' || table_name, arg_max(observed_value, checked_at)
+        from quality.check_results
+        where expectation = 'expect_table_row_count_to_be_between'
+        group by 1
+        """
+    ).fetchall()
+    return {name: int(value) for name, value in rows if value not in (None, "None")}
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, layer: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [layer, table],
+        ).fetchone()[0]
+    )
+
+
+def run_suites(
+    warehouse_path: Path,
+    suites: Iterable[SuiteSpec],
+    run_id: str,
+    data_docs_dir: Path | None = None,
+    max_component_size: int = 50,
+) -> list[SuiteOutcome]:
+    """Validate each suite's table in DuckDB through GX; store and return the outcomes."""
+    import great_expectations as gx
+
+    suites = list(suites)
+    con = connect(warehouse_path)
+    try:
+        con.execute(RESULTS_DDL)
+        context_values = QualityContext(
+            previous_row_counts=_previous_row_counts(con), max_component_size=max_component_size
+        )
+        present = [s for s in suites if _table_exists(con, s.layer, s.table)]
+    finally:
+        con.close()
+
+    gx_duckdb.register()
+    if data_docs_dir is not None:
+        data_docs_dir.mkdir(parents=True, exist_ok=True)
+        context = gx.get_context(mode="file", project_root_dir=str(data_docs_dir))
+    else:
+        context = gx.get_context(mode="ephemeral")
+    source_name = f"warehouse_{run_id}".replace("-", "_")
+    datasource = context.data_sources.add_or_update_sql(
+        name=source_name, connection_string=gx_duckdb.connection_string(str(warehouse_path))
+    )
+    outcomes: list[SuiteOutcome] = []
+    try:
+        assets: dict[str, object] = {}
+        for spec in present:
+            asset_name = f"{spec.layer}.{spec.table}"
+            if asset_name not in assets:
+                assets[asset_name] = datasource.add_table_asset(
+                    name=asset_name, table_name=spec.table, schema_name=spec.layer
+                ).add_batch_definition_whole_table("whole_table")
+            suite = context.suites.add_or_update(
+                gx.ExpectationSuite(name=spec.name, expectations=spec.build(context_values))
+            )
+            definition = context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=f"{spec.name}", data=assets[asset_name], suite=suite)
+            )
+            result = definition.run()
+            outcome = SuiteOutcome(spec)
+            for item in result.results:
+                config = item.expectation_config
+                res = item.result or {}
+                exception = (item.exception_info or {}).get("exception_message")
+                outcome.outcomes.append(
+                    ExpectationOutcome(
+                        expectation=config.type,
+                        column=config.kwargs.get("column")
+                        or (",".join(config.kwargs.get("column_list", [])) or None),
+                        success=bool(item.success),
+                        observed_value=res.get("observed_value"),
+                        unexpected_count=res.get("unexpected_count"),
+                        element_count=res.get("element_count"),
+                        details=exception or (config.description or ""),
+                    )
+                )
+            outcomes.append(outcome)
+        if data_docs_dir is not None:
+            context.build_data_docs()
+    finally:
+        datasource.get_execution_engine().engine.dispose()
+    _store(warehouse_path, run_id, outcomes)
+    return outcomes
+
+
+def _store(warehouse_path: Path, run_id: str, outcomes: list[SuiteOutcome]) -> None:
+    checked_at = datetime.now(UTC).replace(tzinfo=None)
+    rows = [
+        (
+            run_id,
+            o.suite.name,
+            o.suite.layer,
+            o.suite.table,
+            o.suite.severity,
+            e.expectation,
+            e.column,
+            e.success,
+            None if e.observed_value is None else json.dumps(e.observed_value, default=str),
+            e.unexpected_count,
+            e.element_count,
+            e.details,
+            checked_at,
+        )
+        for o in outcomes
+        for e in o.outcomes
+    ]
+    con = connect(warehouse_path)
+    try:
+        con.execute(RESULTS_DDL)
+        if rows:
+            con.executemany(
+                "insert into quality.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+    finally:
+        con.close()
+
+
+def blocking_failures(warehouse_path: Path, run_id: str, layer: str | None = None) -> list[tuple]:
+    """Error-severity expectations that failed in this run (what stops publishing)."""
+    con = connect(warehouse_path)
+    try:
+        con.execute(RESULTS_DDL)
+        query = (
+            "select suite, expectation, column_name, unexpected_count, observed_value "
+            "from quality.check_results where run_id = ? and severity = ? and not success"
+        )
+        params: list = [run_id, ERROR]
+        if layer:
+            query += " and layer = ?"
+            params.append(layer)
+        return con.execute(query, params).fetchall()
+    finally:
+        con.close()
+
+
+def load_outcomes(warehouse_path: Path, run_id: str, suites: Iterable[SuiteSpec]) -> list[SuiteOutcome]:
+    """Outcomes of this run's suites, read back from ``quality.check_results``."""
+    by_name = {s.name: SuiteOutcome(s) for s in suites}
+    with connection(warehouse_path, read_only=True) as con:
+        rows = con.execute(
+            "select suite, expectation, column_name, success, observed_value, unexpected_count, "
+            "element_count, details from quality.check_results where run_id = ?",
+            [run_id],
+        ).fetchall()
+    for suite, expectation, column, success, observed, unexpected, elements, details in rows:
+        if suite in by_name:
+            by_name[suite].outcomes.append(
+                ExpectationOutcome(expectation, column, success, observed, unexpected, elements, details)
+            )
+    return [o for o in by_name.values() if o.outcomes]
+
+
+def run_suites_isolated(
+    warehouse_path: Path,
+    suites: Iterable[SuiteSpec],
+    run_id: str,
+    data_docs_dir: Path | None = None,
+) -> list[SuiteOutcome]:
+    """Run the suites in a child process, then read their stored outcomes.
+
+    GX keeps its DuckDB connection alive inside the process that validated, which holds the
+    file lock and blocks the next writer (dbt runs as a separate process). A child process
+    releases everything when it exits.
+    """
+    import subprocess
+    import sys
+
+    suites = list(suites)
+    command = [
+        sys.executable, "-m", "quality.runner", "--warehouse", str(warehouse_path),
+        "--run-id", run_id, "--suites", ",".join(s.name for s in suites),
+    ]
+    if data_docs_dir is not None:
+        command += ["--docs", str(data_docs_dir)]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"GX validation failed to run:\n{completed.stderr[-4000:]}")
+    return load_outcomes(warehouse_path, run_id, suites)
+
+
+def _main() -> None:
+    import argparse
+
+    from quality.suites import all_suites
+
+    parser = argparse.ArgumentParser(description="Run GX suites against the warehouse.")
+    parser.add_argument("--warehouse", required=True, type=Path)
+    parser.add_argument("--run-id", required=True)
+    parser.add_argument("--suites", required=True, help="comma-separated suite names")
+    parser.add_argument("--docs", type=Path, default=None)
+    args = parser.parse_args()
+    wanted = set(args.suites.split(","))
+    run_suites(args.warehouse, [s for s in all_suites() if s.name in wanted], args.run_id, args.docs)
+
+
+if __name__ == "__main__":
+    _main()
