@@ -220,6 +220,18 @@ def _ends_with_newline(path: Path) -> bool:
         return handle.read(1) in (b"\n", b"\r")
 
 
+def _check_gzip_complete(path: Path) -> None:
+    """Decompress the whole stream once: DuckDB reads a gzip cut short without complaint."""
+    if not path.name.lower().endswith(".gz"):
+        return
+    try:
+        with gzip.open(path, "rb") as handle:
+            while handle.read(1 << 22):
+                pass
+    except (EOFError, gzip.BadGzipFile, OSError) as exc:
+        raise FileRejected("complete", f"the gzip stream is truncated or corrupt: {exc}") from exc
+
+
 def _read_csv_header(path: Path, delimiter: str) -> list[str]:
     import csv
 
@@ -605,6 +617,7 @@ def load_file(
     try:
         if path.stat().st_size == 0:
             raise FileRejected("not_empty", "the file is empty (0 bytes)", rows_landed=0)
+        _check_gzip_complete(path)
         names = STAGERS[fmt](con, path)
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

@@ -42,9 +42,9 @@ def publish_serving_database(
                         f"create table publish.{schema}.{name} as select * from {schema}.{name}"
                     )
                     tables += 1
-            con.execute("create schema if not exists publish.serving")
+            con.execute("create schema if not exists publish.audit")
             con.execute(
-                "create table publish.serving.publish_log as "
+                "create table publish.audit.publish_log as "
                 "select ? as run_id, ? as as_of, now()::timestamp as published_at",
                 [run_id, as_of or None],
             )

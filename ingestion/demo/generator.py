@@ -243,7 +243,9 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     fixed = contacts_out.loc[~contacts_out.index.isin(list(bad_contacts))].sample(
         frac=0.02, random_state=options.seed
     ).copy()
-    fixed["updated_at"] = _ts(np.full(len(fixed), options.end - timedelta(days=1), dtype="datetime64[s]"))
+    fixed["updated_at"] = _ts(
+        np.full(len(fixed), options.end - timedelta(days=1), dtype="datetime64[s]")
+    ).values
     fixed["country"] = "GB"
     writer.write(fixed, "crm/contacts/contacts_0002_corrections.csv")
     counts["crm/contacts_corrections"] = len(fixed)
@@ -350,7 +352,7 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     refunded["status"] = "refunded"
     refunded["updated_at"] = _ts(np.minimum(
         pd.to_datetime(refunded["ordered_at"]).values.astype("datetime64[s]") + np.timedelta64(7 * 86_400, "s"),
-        end - np.timedelta64(1, "s")))
+        end - np.timedelta64(1, "s"))).values
     writer.write(refunded.astype("string"), "sales/orders/orders_0002_refunds.csv")
     counts["sales/orders_corrections"] = len(refunded)
 

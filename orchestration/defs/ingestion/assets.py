@@ -33,7 +33,7 @@ def raw_tables(context: dg.AssetExecutionContext, c360: C360Settings):
     """Load new landed files into raw; skip files already loaded; quarantine bad rows."""
     selected = [CONTRACTS[key.path[-1]] for key in context.selected_asset_keys]
     with connection(c360.warehouse) as con:
-        report = load_landing(con, c360.landing, context.run_id, selected)
+        report = load_landing(con, c360.landing, context.run.run_id, selected)
     for rejected in report.rejected:
         context.log.error(rejected.error)
     for contract in selected:

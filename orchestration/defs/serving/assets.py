@@ -23,13 +23,13 @@ def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
     """The serving database BI tools read: every ``marts`` table copied from the working
     file only after this run's error-severity quality checks passed, then swapped in
     atomically. A failed run leaves the previous serving file untouched."""
-    failures = blocking_failures(c360.warehouse, context.run_id)
+    failures = blocking_failures(c360.warehouse, context.run.run_id)
     if failures:
         raise dg.Failure(
             description="Not published: error-severity quality checks failed in this run",
             metadata={"failures": "\n".join(str(f) for f in failures)},
         )
-    published = publish_serving_database(c360.warehouse, c360.serving, context.run_id, c360.as_of_date)
+    published = publish_serving_database(c360.warehouse, c360.serving, context.run.run_id, c360.as_of_date)
     return dg.MaterializeResult(metadata={"path": str(c360.serving), **published})
 
 

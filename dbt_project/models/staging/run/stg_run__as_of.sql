@@ -9,6 +9,10 @@ with event_times as (
     union all select max(occurred_at) from {{ source('raw', 'crm__campaign_touches') }}
     union all select max(created_at) from {{ source('raw', 'crm__contacts') }}
     union all select max(occurred_at) from {{ source('raw', 'social__interactions') }}
+    -- corrections count as events: a refund recorded later is part of the latest state
+    union all select max(updated_at) from {{ source('raw', 'sales__orders') }}
+    union all select max(updated_at) from {{ source('raw', 'crm__contacts') }}
+    union all select max(updated_at) from {{ source('raw', 'sales__customers') }}
 ),
 
 as_of as (

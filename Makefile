@@ -1,0 +1,35 @@
+# Two commands: `make demo` and `make test`. Both build the environment from uv.lock first.
+PYTHON ?= python3
+VENV := .venv
+UV := $(VENV)/bin/uv
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_DISABLE_TELEMETRY := 1
+
+.PHONY: setup demo test lint dagster clean
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet
+	cd dbt_project && ../$(VENV)/bin/dbt parse --quiet --profiles-dir . --project-dir .
+	touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	$(VENV)/bin/c360 demo
+
+test: setup
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+
+lint: setup
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+dagster: setup
+	$(VENV)/bin/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

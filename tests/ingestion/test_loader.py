@@ -1,0 +1,182 @@
+"""Loader behaviour on every kind of bad input, reconciliation, idempotency and crashes."""
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingestion.contracts import load_contracts
+from ingestion.loader import CRASH_POINT_ENV, load_landing
+from ingestion.warehouse import connection
+
+ORDERS = next(c for c in load_contracts() if c.name == "sales__orders")
+HEADER = "order_id,customer_id,ordered_at,status\n"
+
+
+def _land(landing: Path, name: str, content: str | bytes) -> Path:
+    path = landing / "sales" / "orders" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+def _load(tmp_path: Path, batch: str = "b1"):
+    with connection(tmp_path / "w.duckdb") as con:
+        return load_landing(con, tmp_path / "landing", batch, [ORDERS])
+
+
+def _quarantine(tmp_path: Path) -> list[tuple]:
+    with connection(tmp_path / "w.duckdb") as con:
+        return con.execute(
+            "select file_path, row_number, column_name, rule, reason from ingest.quarantine "
+            "order by row_number"
+        ).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "rule", "reason_part"),
+    [
+        ("o2,c1,2024-01-02,shipped", "status", "accepted_values", "'shipped' is not one of"),
+        ("o2,c1,yesterday,completed", "ordered_at", "type", "'yesterday' is not a valid timestamp"),
+        (",c1,2024-01-02,completed", "order_id", "not_null", "order_id is empty"),
+        ("o1,c1,2024-01-01,completed", "order_id", "duplicate_key", "duplicate of line 2"),
+        ("o2,c1,2024-01-02", None, "well_formed_line", "MISSING COLUMNS"),
+        ("o2,c1,2024-01-02,completed,extra", None, "well_formed_line", "TOO MANY COLUMNS"),
+    ],
+)
+def test_bad_row_is_quarantined_with_file_line_and_rule(tmp_path, row, column, rule, reason_part):
+    _land(tmp_path / "landing", "orders.csv", HEADER + "o1,c1,2024-01-01,completed\n" + row + "\n")
+    report = _load(tmp_path)
+    [result] = report.files
+    assert result.status == "loaded"
+    assert (result.rows_landed, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    [(file, line, col, got_rule, reason)] = _quarantine(tmp_path)
+    assert (file, line, col, got_rule) == ("sales/orders/orders.csv", 3, column, rule)
+    assert reason_part in reason
+
+
+@pytest.mark.parametrize(
+    ("content", "rule", "message_part"),
+    [
+        (b"", "not_empty", "empty"),
+        ("order_id,ordered_at\no1,2024-01-01\n", "required_column", "missing required column(s) customer_id"),
+        (HEADER.encode() + b"o1,caf\xe9,2024-01-01,completed\n", "decodable", "not valid UTF-8"),
+        (HEADER + "o1,c1,2024-01-01,completed\no2,c1,2024-01-0", "complete", "truncated"),
+        (gzip.compress((HEADER + "o1,c1,2024-01-01,completed\n").encode())[:-12], "complete", "truncated"),
+    ],
+    ids=["empty", "missing-column", "undecodable", "truncated", "truncated-gzip"],
+)
+def test_unusable_file_is_rejected_whole(tmp_path, content, rule, message_part):
+    name = "orders.csv.gz" if isinstance(content, bytes) and content[:2] == b"\x1f\x8b" else "orders.csv"
+    _land(tmp_path / "landing", name, content)
+    [result] = _load(tmp_path).files
+    assert result.status == "rejected"
+    assert f"sales/orders/{name}" in result.error and message_part in result.error
+    with connection(tmp_path / "w.duckdb") as con:
+        assert con.execute("select count(*) from raw.sales__orders").fetchone()[0] == 0
+        assert con.execute(
+            "select status, rule from ingest.load_manifest"
+        ).fetchall() == [("rejected", rule)]
+
+
+def test_extra_columns_are_kept_and_reported_as_drift(tmp_path):
+    _land(tmp_path / "landing", "orders.csv", "ORDER_ID,Customer_Id,ordered_at,coupon\no1,c1,2024-01-01,X\n")
+    [result] = _load(tmp_path).files
+    assert result.schema_drift == ["coupon"]
+    with connection(tmp_path / "w.duckdb") as con:
+        assert con.execute("select order_id, status, _extra->>'coupon' from raw.sales__orders").fetchall() == [
+            ("o1", "completed", "X")
+        ]
+
+
+def test_json_lines_and_parquet_load_with_line_numbers(tmp_path):
+    landing = tmp_path / "landing"
+    _land(landing, "a.jsonl", '{"ORDER_ID":"o1","customer_id":"c1","ordered_at":"2024-01-01T10:00:00+02:00"}\n{bad\n')
+    import duckdb
+
+    duckdb.sql(
+        "copy (select 'o2' as order_id, 'c2' as customer_id, timestamp '2024-01-02' as ordered_at) "
+        f"to '{landing / 'sales/orders/b.parquet'}' (format parquet)"
+    )
+    report = _load(tmp_path)
+    assert [(f.rows_loaded, f.rows_quarantined) for f in report.files] == [(1, 1), (1, 0)]
+    with connection(tmp_path / "w.duckdb") as con:
+        rows = con.execute("select order_id, ordered_at::varchar, _row_number from raw.sales__orders order by 1").fetchall()
+    # The +02:00 offset is honoured: stored in UTC.
+    assert rows == [("o1", "2024-01-01 08:00:00", 1), ("o2", "2024-01-02 00:00:00", 1)]
+    assert _quarantine(tmp_path)[0][1:4] == (2, None, "well_formed_line")
+
+
+def _table_contents(db: Path) -> dict[str, list]:
+    with connection(db, read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw', 'ingest') order by all"
+        ).fetchall()
+        return {f"{s}.{t}": sorted(map(repr, con.execute(f"select * from {s}.{t}").fetchall())) for s, t in tables}
+
+
+def test_loading_the_same_landing_twice_changes_nothing(demo_landing, tmp_path):
+    db = tmp_path / "w.duckdb"
+    with connection(db) as con:
+        first = load_landing(con, demo_landing, "b1")
+    before = _table_contents(db)
+    with connection(db) as con:
+        second = load_landing(con, demo_landing, "b2")
+    assert first.totals()["files_loaded"] > 10
+    assert second.totals()["files_loaded"] == 0 and second.totals()["files_skipped"] == len(first.files)
+    assert _table_contents(db) == before
+    # every landed row is loaded or quarantined, per file
+    with connection(db) as con:
+        mismatched = con.execute(
+            "select file_path from ingest.load_manifest m where rows_landed <> rows_loaded + rows_quarantined "
+            "or rows_quarantined <> (select count(*) from ingest.quarantine q where q.load_id = m.load_id)"
+        ).fetchall()
+    assert mismatched == []
+
+
+def test_changed_file_under_same_name_is_a_new_version(tmp_path):
+    _land(tmp_path / "landing", "orders.csv", HEADER + "o1,c1,2024-01-01,completed\n")
+    _load(tmp_path)
+    _land(tmp_path / "landing", "orders.csv", HEADER.replace("status", "status,updated_at") + "o1,c1,2024-01-01,refunded,2024-02-01\n")
+    [result] = _load(tmp_path, "b2").files
+    assert result.status == "loaded"
+    with connection(tmp_path / "w.duckdb") as con:
+        assert con.execute("select max(file_version) from ingest.load_manifest").fetchone()[0] == 2
+        assert con.execute("select count(*) from raw.sales__orders").fetchone()[0] == 2
+
+
+@pytest.mark.parametrize("crash_point", ["ingest.after_raw_insert", "ingest.before_commit"])
+def test_crash_mid_load_then_rerun_equals_clean_run(demo_landing, tmp_path, crash_point):
+    script = (
+        "import sys; from pathlib import Path; from ingestion.loader import load_landing; "
+        "from ingestion.warehouse import connection\n"
+        "with connection(sys.argv[1]) as con: load_landing(con, Path(sys.argv[2]), 'b')"
+    )
+    crashed = tmp_path / "crashed.duckdb"
+    env = {**os.environ, CRASH_POINT_ENV: crash_point}
+    killed = subprocess.run([sys.executable, "-c", script, str(crashed), str(demo_landing)], env=env)
+    assert killed.returncode == 86  # the process died mid-load, without cleanup
+    env.pop(CRASH_POINT_ENV)
+    subprocess.run([sys.executable, "-c", script, str(crashed), str(demo_landing)], env=env, check=True)
+    clean = tmp_path / "clean.duckdb"
+    subprocess.run([sys.executable, "-c", script, str(clean), str(demo_landing)], env=env, check=True)
+
+    def comparable(db):
+        contents = _table_contents(db)
+        # load ids, batch ids and timestamps differ between runs by nature
+        with connection(db, read_only=True) as con:
+            raw = {
+                t: sorted(con.execute(f"select * exclude (_load_id, _batch_id, _loaded_at) from raw.{t}").fetchall(), key=repr)
+                for t in [k.split(".")[1] for k in contents if k.startswith("raw.")]
+            }
+            quarantine = sorted(con.execute("select file_path, row_number, rule, reason from ingest.quarantine").fetchall())
+        return raw, quarantine
+
+    assert comparable(crashed) == comparable(clean)

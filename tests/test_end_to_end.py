@@ -1,0 +1,113 @@
+"""The whole pipeline on small generated data, checked against independent computations
+over the generated files and the generator's ground truth (never the code's own output)."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ingestion.demo.generator import GenerateOptions, generate
+from ingestion.warehouse import connection
+from orchestration.cli import run_pipeline
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    landing = root / "landing"
+    generate(GenerateOptions(out=landing, scale=0.01, seed=11))
+    warehouse = root / "warehouse.duckdb"
+    assert run_pipeline(landing=landing, warehouse=warehouse)
+    return landing, warehouse
+
+
+def _orders_from_files(landing: Path) -> pd.DataFrame:
+    """Orders as the contract defines them, computed with pandas from the landed CSVs."""
+    files = sorted((landing / "sales/orders").glob("*.csv"))
+    orders = pd.concat([pd.read_csv(f, dtype=str).assign(_file=i) for i, f in enumerate(files)])
+    orders = orders[orders["status"].isin(["completed", "cancelled", "refunded"])]
+    orders = orders.drop_duplicates(["order_id", "updated_at"])
+    orders["updated_at"] = pd.to_datetime(orders["updated_at"])
+    orders = orders.sort_values(["order_id", "updated_at", "_file"]).groupby("order_id").tail(1)
+    lines = pd.read_csv(landing / "sales/order_lines/order_lines_0001.csv.gz", dtype=str)
+    lines["quantity"] = pd.to_numeric(lines["quantity"], errors="coerce")
+    lines = lines.dropna(subset=["quantity"])
+    lines["amount"] = lines["quantity"] * lines["unit_price"].astype(float) - lines["discount_amount"].astype(float)
+    amount = lines.groupby("order_id")["amount"].sum()
+    orders["amount"] = orders["order_id"].map(amount).fillna(0.0)
+    billable = orders["status"].isin(["completed", "refunded"])
+    orders["gross"] = orders["amount"].clip(lower=0).where(billable, 0.0)
+    orders["refund"] = orders["amount"].abs().where(orders["status"] == "refunded", 0.0)
+    orders["net"] = orders["gross"] - orders["refund"]
+    return orders
+
+
+def test_one_row_per_unified_customer_matching_ground_truth(built):
+    landing, warehouse = built
+    truth = pd.read_csv(landing / "_truth/identity.csv", dtype=str)
+    with connection(warehouse, read_only=True) as con:
+        mapped = con.execute("select record_source, record_id, customer_key from marts.customer_identity_map").df()
+        n_customers, n_keys = con.execute(
+            "select count(*), count(distinct customer_key) from marts.dim_customer_360"
+        ).fetchone()
+    assert n_customers == n_keys
+    joined = truth.merge(mapped, left_on=["source", "record_id"], right_on=["record_source", "record_id"])
+    assert len(joined) >= len(truth) - 5  # only planted bad rows may be missing
+    assert n_customers == mapped["customer_key"].nunique()
+    # precision and recall of same-person pairs
+    def pairs(counts):
+        return int((counts * (counts - 1) // 2).sum())
+
+    true_positive = pairs(joined.groupby(["person_id", "customer_key"]).size())
+    precision = true_positive / pairs(joined.groupby("customer_key").size())
+    recall = true_positive / pairs(joined.groupby("person_id").size())
+    print(f"identity precision={precision:.4f} recall={recall:.4f}")
+    assert precision >= 0.99 and recall >= 0.99
+    assert n_customers == joined["person_id"].nunique()
+
+
+def test_revenue_reconciles_with_the_order_files(built):
+    landing, warehouse = built
+    expected = _orders_from_files(landing)
+    with connection(warehouse, read_only=True) as con:
+        fct = con.execute(
+            "select count(*), sum(gross_amount)::double, sum(refund_amount)::double, sum(net_amount)::double "
+            "from marts.fct_orders"
+        ).fetchone()
+        dim_net = con.execute("select sum(net_revenue)::double from marts.dim_customer_360").fetchone()[0]
+    assert fct[0] == len(expected)
+    assert fct[1] == pytest.approx(expected["gross"].sum(), abs=0.01)
+    assert fct[2] == pytest.approx(expected["refund"].sum(), abs=0.01)
+    assert fct[3] == pytest.approx(expected["net"].sum(), abs=0.01)
+    known = expected[expected["customer_id"].notna()]
+    assert dim_net == pytest.approx(known["net"].sum(), abs=0.01)
+
+
+def test_repeat_purchase_rate_matches_an_independent_computation(built):
+    landing, warehouse = built
+    orders = _orders_from_files(landing)
+    truth = pd.read_csv(landing / "_truth/identity.csv", dtype=str)
+    person_of = truth[truth["source"] == "sales_customer"].set_index("record_id")["person_id"]
+    completed = orders[(orders["status"] == "completed") & orders["customer_id"].notna()]
+    per_person = completed.assign(person=completed["customer_id"].map(person_of)).groupby("person").size()
+    expected_rate = (per_person >= 2).sum() / (per_person >= 1).sum()
+    with connection(warehouse, read_only=True) as con:
+        rate = con.execute(
+            "select count(*) filter (where completed_orders >= 2) / count(*) filter (where completed_orders >= 1) "
+            "from marts.dim_customer_360"
+        ).fetchone()[0]
+    assert rate == pytest.approx(expected_rate)
+
+
+def test_published_serving_database_holds_the_marts(built):
+    _, warehouse = built
+    serving = warehouse.with_name("serving.duckdb")
+    with connection(serving, read_only=True) as con:
+        served = con.execute("select count(*) from marts.dim_customer_360").fetchone()[0]
+        assert con.execute("select count(*) from audit.publish_log").fetchone()[0] == 1
+        assert con.execute("select count(*) from quality.check_results where not success and severity = 'error'").fetchone()[0] == 0
+    with connection(warehouse, read_only=True) as con:
+        assert served == con.execute("select count(*) from marts.dim_customer_360").fetchone()[0]
+        stages = dict(con.execute("select lifecycle_stage, count(*) from marts.dim_customer_360 group by 1").fetchall())
+    assert set(stages) <= {"reach_awareness", "acquisition", "conversion", "retention", "loyalty_advocacy", "lapsed"}
+    assert len(stages) >= 5
