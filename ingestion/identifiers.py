@@ -44,3 +44,12 @@ def sentiment_compound(text: str | None) -> float | None:
 
         _analyzer = SentimentIntensityAnalyzer()
     return float(_analyzer.polarity_scores(text)["compound"])
+
+
+def register_udfs(con) -> None:
+    """Expose the identifier functions to SQL. dbt (through its plugin) and every connection
+    the suite opens call this, so staging views that use them can be queried anywhere."""
+    from duckdb.sqltypes import DOUBLE, VARCHAR
+
+    con.create_function("c360_phone_e164", phone_to_e164, [VARCHAR, VARCHAR], VARCHAR, side_effects=False)
+    con.create_function("c360_sentiment", sentiment_compound, [VARCHAR], DOUBLE, side_effects=False)

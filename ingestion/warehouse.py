@@ -15,6 +15,8 @@ import duckdb
 import duckdb_engine
 import sqlalchemy
 
+from ingestion.identifiers import register_udfs
+
 
 def _config() -> dict[str, str]:
     return {
@@ -27,6 +29,7 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only, config=_config())
     con.execute("set TimeZone = 'UTC'")
+    register_udfs(con)
     return con
 
 

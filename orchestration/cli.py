@@ -42,6 +42,24 @@ def generate(
     console.print(table)
 
 
+@app.command("map")
+def map_export(
+    mapping: str = typer.Argument(..., help="A mapping YAML file, or the name of a shipped one (e.g. online_retail)."),
+    input_dir: Path = typer.Option(..., "--input", help="Folder holding the export files the mapping names."),
+    landing: Path = typer.Option(..., help="Landing folder to write the contract-shaped files into."),
+) -> None:
+    """Reshape exports in another shape into landing files, as a mapping YAML says."""
+    from ingestion.mapping import MappingError, apply_mapping, find_mapping, parse_mapping
+
+    try:
+        written = apply_mapping(parse_mapping(find_mapping(mapping)), input_dir, landing)
+    except MappingError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    for entity, path in written.items():
+        console.print(f"{entity}: {path}")
+
+
 def run_pipeline(
     landing: Path | None = None,
     warehouse: Path | None = None,
@@ -71,7 +89,11 @@ def run_pipeline(
     job = defs.resolve_job_def("c360_build_job")
     result = job.execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
-        run_config={"resources": {"c360": {"config": config}}},
+        run_config={
+            "resources": {"c360": {"config": config}},
+            # the CLI prints its own summary; Dagster's step log is for the UI and for debugging
+            "loggers": {"console": {"config": {"log_level": os.environ.get("C360_LOG_LEVEL", "WARNING")}}},
+        },
         raise_on_error=False,
     )
     return result.success
