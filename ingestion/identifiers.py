@@ -51,5 +51,13 @@ def register_udfs(con) -> None:
     the suite opens call this, so staging views that use them can be queried anywhere."""
     from duckdb.sqltypes import DOUBLE, VARCHAR
 
-    con.create_function("c360_phone_e164", phone_to_e164, [VARCHAR, VARCHAR], VARCHAR, side_effects=False)
-    con.create_function("c360_sentiment", sentiment_compound, [VARCHAR], DOUBLE, side_effects=False)
+    # null_handling="special": both return NULL for unusable input (DuckDB's default
+    # handling raises when a UDF returns NULL).
+    con.create_function(
+        "c360_phone_e164", phone_to_e164, [VARCHAR, VARCHAR], VARCHAR,
+        null_handling="special", side_effects=False,
+    )
+    con.create_function(
+        "c360_sentiment", sentiment_compound, [VARCHAR], DOUBLE,
+        null_handling="special", side_effects=False,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -16,20 +17,32 @@ from orchestration.lib.settings import DBT_PROJECT_DIR
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def ensure_manifest() -> Path:
-    """Parse the dbt project when no manifest exists yet (tests, CI, first CLI run).
+def _project_files_newer_than(path: Path) -> bool:
+    built = path.stat().st_mtime
+    folders = ("models", "macros", "tests", "snapshots", "seeds")
+    return any(
+        f.stat().st_mtime > built
+        for folder in folders
+        for f in (DBT_PROJECT_DIR / folder).rglob("*")
+        if f.is_file()
+    ) or (DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime > built
 
-    ``prepare_if_dev`` only acts under ``dagster dev``; everywhere else we parse once.
+
+def ensure_manifest() -> Path:
+    """Parse the dbt project when the manifest is missing or older than any project file.
+
+    ``prepare_if_dev`` only acts under ``dagster dev``; everywhere else we parse here, so an
+    edited model never meets a stale manifest (which fails with a KeyError at run time).
     """
     dbt_project.prepare_if_dev()
     manifest = dbt_project.manifest_path
-    if not manifest.exists():
+    if not manifest.exists() or _project_files_newer_than(manifest):
         dbt = Path(sys.executable).with_name("dbt")
         subprocess.run(
             [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
              "--profiles-dir", str(DBT_PROJECT_DIR)],
             check=True,
-            env={**__import__("os").environ, "DO_NOT_TRACK": "1"},
+            env={**os.environ, "DO_NOT_TRACK": "1"},
         )
     return manifest
 

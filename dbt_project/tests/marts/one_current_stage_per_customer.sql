@@ -1,6 +1,8 @@
--- Each customer of the identity map is in exactly one lifecycle stage.
-select m.customer_key
-from (select distinct customer_key from {{ ref('customer_identity_map') }}) as m
-left join {{ ref('dim_customer_360') }} as d on m.customer_key = d.customer_key
-group by m.customer_key
-having count(d.lifecycle_stage) <> 1
+-- Each customer of the 360 is in exactly one current stage, and it is the 360's stage.
+select customers.customer_key
+from {{ ref('dim_customer_360') }} as customers
+left join {{ ref('fct_customer_lifecycle_history') }} as history
+    on customers.customer_key = history.customer_key and history.is_current
+group by customers.customer_key, customers.lifecycle_stage
+having count(history.customer_key) <> 1
+    or any_value(history.lifecycle_stage) <> customers.lifecycle_stage

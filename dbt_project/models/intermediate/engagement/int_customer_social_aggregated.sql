@@ -27,7 +27,7 @@ select
     profiles.social_profiles,
     count(keyed.interaction_id) as social_interactions,
     count(*) filter (where keyed.interaction_type = 'mention') as social_mentions,
-    avg(keyed.sentiment_score) as avg_sentiment,
+    cast(avg(keyed.sentiment_score) as decimal(5, 4)) as avg_sentiment,
     count(*) filter (where keyed.sentiment_label = 'positive' and keyed.interaction_type in ('mention', 'review', 'comment')) as positive_mentions,
     count(*) filter (where keyed.interaction_type = 'referral') as referrals_made,
     max(keyed.occurred_at) as last_social_at

@@ -9,7 +9,9 @@ texts as (
 ),
 
 scored_texts as (
-    select text, {{ sentiment('text') }} as sentiment_score from texts
+    -- VADER's compound score has four decimals; a decimal keeps sums and averages exact,
+    -- so reruns give identical figures whatever order rows are aggregated in.
+    select text, cast({{ sentiment('text') }} as decimal(5, 4)) as sentiment_score from texts
 )
 
 select

@@ -6,7 +6,7 @@ with records as (
 ),
 
 components as (
-    select * from {{ ref('int_identity_components') }}
+    select * from {{ ref('int_customer_keys_by_record') }}
 ),
 
 ranked as (

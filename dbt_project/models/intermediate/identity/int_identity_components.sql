@@ -48,6 +48,7 @@ components as (
         records.record_key,
         records.record_source,
         records.record_id,
+        records.rank_label,
         final_labels.label as component_label,
         previous_labels.label as previous_step_label
     from records
@@ -55,18 +56,17 @@ components as (
     inner join labels_{{ steps - 1 }} as previous_labels on records.record_key = previous_labels.record_key
 ),
 
-keyed as (
-    select
-        *,
-        -- Named after the earliest record alone (not its timestamp), so a corrected
-        -- timestamp elsewhere does not rename the customer.
-        'cus_' || left(md5(split_part(component_label, '|', 2) || ':' || split_part(component_label, '|', 3)), 16)
-            as customer_key,
-        count(*) over (partition by component_label) as component_size
-    from components
+-- The component's earliest record: a new customer's key is named after it.
+first_records as (
+    select rank_label as component_label, record_key as component_first_record
+    from records
 )
 
 select
-    *,
-    component_size > {{ var('identity_max_component_size') }} as is_component_oversized
-from keyed
+    components.*,
+    first_records.component_first_record,
+    count(*) over (partition by components.component_label) as component_size,
+    count(*) over (partition by components.component_label) > {{ var('identity_max_component_size') }}
+        as is_component_oversized
+from components
+inner join first_records on components.component_label = first_records.component_label

@@ -1,7 +1,7 @@
 -- Why each record belongs to its customer: the key types it shares with other records of
 -- the same component ("unlinked" for a customer of one record).
 with components as (
-    select * from {{ ref('int_identity_components') }}
+    select * from {{ ref('int_customer_keys_by_record') }}
 ),
 
 edges as (
@@ -30,6 +30,7 @@ final as (
         components.record_source,
         components.record_id,
         components.customer_key,
+        components.key_origin_record,
         coalesce(links.linked_by, 'unlinked') as linked_by,
         coalesce(links.shared_key_count, 0) as shared_key_count,
         components.component_size,

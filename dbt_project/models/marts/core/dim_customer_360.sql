@@ -5,7 +5,7 @@ with profiles as (
 
 components as (
     select customer_key, max(component_size) as component_size, bool_or(is_component_oversized) as is_component_oversized
-    from {{ ref('int_identity_components') }}
+    from {{ ref('int_customer_keys_by_record') }}
     group by customer_key
 ),
 
@@ -35,6 +35,17 @@ marketing as (
 
 managers as (
     select * from {{ ref('int_customer_account_managers') }}
+),
+
+rfm as (
+    select customer_key, rfm_segment, rfm_cell from {{ ref('fct_customer_rfm') }}
+),
+
+-- The stage comes from the lifecycle history (one rule, macro lifecycle_stage).
+current_stage as (
+    select customer_key, lifecycle_stage
+    from {{ ref('fct_customer_lifecycle_history') }}
+    where is_current
 ),
 
 as_of as (
@@ -108,7 +119,10 @@ joined as (
         coalesce(service.recent_self_service_interactions, 0) as recent_self_service_interactions,
         coalesce(service.recent_automated_interactions, 0) + coalesce(marketing.recent_automated_touches, 0) as recent_automated_engagement,
         coalesce(service.recent_interactions, 0) + coalesce(marketing.recent_engaged_touches, 0) as recent_engagement,
-        as_of.as_of_date
+        as_of.as_of_date,
+        current_stage.lifecycle_stage,
+        coalesce(rfm.rfm_segment, 'no_purchase') as rfm_segment,
+        rfm.rfm_cell
     from profiles
     cross join as_of
     left join components on profiles.customer_key = components.customer_key
@@ -119,24 +133,13 @@ joined as (
     left join social on profiles.customer_key = social.customer_key
     left join marketing on profiles.customer_key = marketing.customer_key
     left join managers on profiles.customer_key = managers.customer_key
+    left join current_stage on profiles.customer_key = current_stage.customer_key
+    left join rfm on profiles.customer_key = rfm.customer_key
 ),
 
 classified as (
     select
         *,
-        -- Lifecycle stage (domain.md): exactly one per customer.
-        case
-            when completed_orders >= 1 and days_since_last_order > {{ var('churn_window_days') }} then 'lapsed'
-            when completed_orders >= 2 and (
-                latest_nps_class = 'promoter'
-                or referrals_made > 0
-                or loyalty_tier in {{ sql_list(var('top_loyalty_tiers')) }}
-            ) then 'loyalty_advocacy'
-            when completed_orders >= 2 then 'retention'
-            when completed_orders = 1 then 'conversion'
-            when has_crm_contact or has_sales_account then 'acquisition'
-            else 'reach_awareness'
-        end as lifecycle_stage,
         -- Relationship type (domain.md), first match wins.
         case
             when account_manager_id is not null

@@ -1,0 +1,51 @@
+{# Identity state that outlives a run: the last key assignment and the log of key
+   changes. Created on run start (declared as the `identity_state` source) so models and
+   unit tests can read them on the very first run. #}
+{% macro create_identity_state() %}
+    create schema if not exists identity_state;
+    create table if not exists identity_state.customer_keys (
+        record_key varchar primary key,
+        customer_key varchar not null,
+        key_origin_record varchar not null,
+        saved_at timestamp
+    );
+    create table if not exists identity_state.key_changes (
+        change_type varchar not null,
+        from_customer_key varchar not null,
+        to_customer_key varchar not null,
+        records_moved bigint not null,
+        as_of_date date,
+        invocation_id varchar,
+        logged_at timestamp
+    );
+{% endmacro %}
+
+{# Post-hook of int_customer_keys_by_record: append this run's merges and splits and save
+   the assignment, in the model's transaction. As-of runs (C360_AS_OF set) only read. #}
+{% macro record_identity_changes() %}
+    {% if env_var('C360_AS_OF', '') == '' %}
+    insert into identity_state.key_changes
+    select
+        key_change,
+        previous_customer_key,
+        customer_key,
+        count(*),
+        (select as_of_date from {{ ref('stg_run__as_of') }}),
+        '{{ invocation_id }}',
+        current_timestamp
+    from {{ this }}
+    where key_change in ('merged', 'split')
+    group by key_change, previous_customer_key, customer_key;
+
+    delete from identity_state.customer_keys;
+    insert into identity_state.customer_keys
+    select record_key, customer_key, key_origin_record, current_timestamp from {{ this }};
+    {% endif %}
+{% endmacro %}
+
+{# record id -> customer_key for one record source, to key a source's events. #}
+{% macro customer_keys(record_source) -%}
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = '{{ record_source }}'
+{%- endmacro %}

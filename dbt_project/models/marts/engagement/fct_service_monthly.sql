@@ -1,0 +1,13 @@
+-- Grain: one row per month x channel x handler type: service interactions, resolved,
+-- open tickets and median resolution hours.
+select
+    {{ dbt.date_trunc('month', 'occurred_at') }} as interaction_month,
+    channel,
+    handler_type,
+    count(*) as interactions,
+    count(resolved_at) as resolved_interactions,
+    count(*) filter (where is_open_ticket) as open_tickets,
+    median(resolution_hours) as median_resolution_hours,
+    (select as_of_date from {{ ref('stg_run__as_of') }}) as as_of_date
+from {{ ref('stg_crm__interactions') }}
+group by all

@@ -1,0 +1,23 @@
+-- Grain: one row per social interaction, with the customer_key of the profile (null for
+-- profiles not linked to any other record are still customers; every profile has a key)
+-- and VADER sentiment.
+with scored as (
+    select * from {{ ref('int_social_interactions_scored') }}
+),
+
+profile_keys as ({{ customer_keys('social_profile') }})
+
+select
+    scored.interaction_id,
+    profile_keys.customer_key,
+    scored.profile_id,
+    scored.interaction_type,
+    scored.occurred_at,
+    {{ dbt.date_trunc('month', 'scored.occurred_at') }} as interaction_month,
+    scored.post_id,
+    scored.sentiment_score,
+    scored.sentiment_label,
+    scored.interaction_type = 'referral' as is_referral,
+    (select as_of_date from {{ ref('stg_run__as_of') }}) as as_of_date
+from scored
+left join profile_keys on scored.profile_id = profile_keys.record_id

@@ -1,0 +1,36 @@
+-- Grain: one row per survey answer (NPS or CSAT) of a known customer, with its class, the
+-- customer's lifecycle stage on the answer day and current RFM segment.
+with responses as (
+    select * from {{ ref('stg_crm__survey_responses') }}
+),
+
+contact_keys as ({{ customer_keys('crm_contact') }}),
+
+history as (
+    select * from {{ ref('fct_customer_lifecycle_history') }}
+),
+
+rfm as (
+    select customer_key, rfm_segment from {{ ref('fct_customer_rfm') }}
+)
+
+select
+    responses.response_id,
+    contact_keys.customer_key,
+    responses.survey_type,
+    responses.score,
+    responses.responded_at,
+    responses.responded_date,
+    {{ dbt.date_trunc('month', 'responses.responded_date') }} as response_month,
+    responses.nps_class,
+    responses.is_csat_satisfied,
+    coalesce(history.lifecycle_stage, 'unknown') as lifecycle_stage_at_response,
+    coalesce(rfm.rfm_segment, 'no_purchase') as rfm_segment,
+    (select as_of_date from {{ ref('stg_run__as_of') }}) as as_of_date
+from responses
+inner join contact_keys on responses.contact_id = contact_keys.record_id
+left join history
+    on contact_keys.customer_key = history.customer_key
+    and responses.responded_date >= history.valid_from
+    and (history.valid_to is null or responses.responded_date < history.valid_to)
+left join rfm on contact_keys.customer_key = rfm.customer_key

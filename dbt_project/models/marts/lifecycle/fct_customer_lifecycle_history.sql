@@ -1,0 +1,70 @@
+-- Grain: one row per customer per stage interval [valid_from, valid_to). Built from the
+-- dated signals: on each signal day the customer's cumulative state is evaluated with
+-- the same lifecycle_stage rule as the 360, and consecutive days in the same stage
+-- collapse into one interval. The current interval has valid_to null and is_current.
+with signals as (
+    select * from {{ ref('int_customer_lifecycle_signals') }}
+),
+
+as_of as (
+    select * from {{ ref('stg_run__as_of') }}
+),
+
+cumulative as (
+    select
+        customer_key,
+        signal_date,
+        sum(completed_orders) over running as completed_orders,
+        max(case when has_purchase then signal_date end) over running as last_order_date,
+        -- latest NPS class so far (the latest answer counts, not the best)
+        last_value(nps_class ignore nulls) over running as latest_nps_class,
+        bool_or(has_referral) over running as has_referral,
+        last_value(loyalty_tier ignore nulls) over running as loyalty_tier,
+        bool_or(is_lead) over running as is_lead
+    from signals
+    window running as (partition by customer_key order by signal_date rows between unbounded preceding and current row)
+),
+
+staged as (
+    select
+        customer_key,
+        signal_date,
+        {{ lifecycle_stage(
+            'completed_orders',
+            dbt.datediff('last_order_date', 'signal_date', 'day'),
+            'latest_nps_class', 'has_referral', 'loyalty_tier', 'is_lead') }} as lifecycle_stage,
+        completed_orders
+    from cumulative
+),
+
+changes as (
+    select
+        *,
+        lag(lifecycle_stage) over (partition by customer_key order by signal_date) as previous_stage
+    from staged
+),
+
+intervals as (
+    select
+        customer_key,
+        lifecycle_stage,
+        previous_stage,
+        signal_date as valid_from,
+        lead(signal_date) over (partition by customer_key order by signal_date) as valid_to,
+        completed_orders as completed_orders_at_entry
+    from changes
+    where previous_stage is null or previous_stage <> lifecycle_stage
+)
+
+select
+    customer_key,
+    lifecycle_stage,
+    previous_stage,
+    valid_from,
+    valid_to,
+    valid_to is null as is_current,
+    {{ dbt.datediff('valid_from', 'coalesce(valid_to, as_of.as_of_date)', 'day') }} as days_in_stage,
+    completed_orders_at_entry,
+    as_of.as_of_date
+from intervals
+cross join as_of
