@@ -98,7 +98,60 @@ def test_repeat_purchase_rate_matches_an_independent_computation(built):
             "select count(*) filter (where completed_orders >= 2) / count(*) filter (where completed_orders >= 1) "
             "from marts.dim_customer_360"
         ).fetchone()[0]
+        mart_rate = con.execute(
+            "select repeat_purchase_rate from marts.fct_repeat_purchase_rate where cohort = 'all'"
+        ).fetchone()[0]
     assert rate == pytest.approx(expected_rate)
+    assert mart_rate == pytest.approx(expected_rate)
+
+
+def test_first_cohort_retention_matches_an_independent_computation(built):
+    landing, warehouse = built
+    orders = _orders_from_files(landing)
+    truth = pd.read_csv(landing / "_truth/identity.csv", dtype=str)
+    person_of = truth[truth["source"] == "sales_customer"].set_index("record_id")["person_id"]
+    completed = orders[(orders["status"] == "completed") & orders["customer_id"].notna()].copy()
+    completed["person"] = completed["customer_id"].map(person_of)
+    completed["month"] = pd.to_datetime(completed["ordered_at"]).dt.to_period("M")
+    first = completed.groupby("person")["month"].min()
+    cohort_month = first.min()
+    cohort = set(first[first == cohort_month].index)
+    expected = [
+        len(set(completed[(completed["month"] == cohort_month + k) & completed["person"].isin(cohort)]["person"]))
+        for k in range(6)
+    ]
+    with connection(warehouse, read_only=True) as con:
+        rows = con.execute(
+            "select cohort_customers, active_customers from marts.fct_retention_cohorts "
+            "where cohort_month = ? and months_since_first_purchase < 6 order by months_since_first_purchase",
+            [cohort_month.to_timestamp().date()],
+        ).fetchall()
+    assert [size for size, _ in rows] == [len(cohort)] * 6
+    assert [active for _, active in rows] == expected
+
+
+def test_nps_for_a_month_matches_an_independent_computation(built):
+    landing, warehouse = built
+    truth = pd.read_csv(landing / "_truth/identity.csv", dtype=str)
+    person_of = truth[truth["source"] == "crm_contact"].set_index("record_id")["person_id"]
+    answers = pd.concat(pd.read_csv(f, dtype=str) for f in sorted((landing / "crm/survey_responses").glob("*.csv")))
+    answers["score"] = pd.to_numeric(answers["score"], errors="coerce")
+    answers = answers[(answers["survey_type"] == "nps") & answers["score"].between(0, 10)]
+    answers = answers.drop_duplicates("response_id")
+    answers["person"] = answers["contact_id"].map(person_of)
+    answers["at"] = pd.to_datetime(answers["responded_at"])
+    answers["month"] = answers["at"].dt.to_period("M")
+    month = answers["month"].value_counts().idxmax()
+    latest = answers[answers["month"] == month].sort_values(["at", "response_id"]).groupby("person").tail(1)
+    expected = 100 * ((latest["score"] >= 9).sum() - (latest["score"] <= 6).sum()) / len(latest)
+    with connection(warehouse, read_only=True) as con:
+        nps, respondents = con.execute(
+            "select nps, nps_respondents from marts.fct_feedback_monthly "
+            "where breakdown = 'all' and response_month = ?",
+            [month.to_timestamp().date()],
+        ).fetchone()
+    assert respondents == len(latest)
+    assert float(nps) == pytest.approx(expected, abs=0.005)
 
 
 def test_published_serving_database_holds_the_marts(built):

@@ -107,3 +107,39 @@ def test_staging_figures_match_the_export(retail, export):
     assert net == pytest.approx((accepted["qty"] * accepted["price"]).sum(), abs=0.01)
     credit = accepted[accepted["InvoiceNo"].str.startswith("C")]
     assert refund == pytest.approx(-(credit["qty"] * credit["price"]).sum(), abs=0.01)
+
+
+def _completed_invoices(export: pd.DataFrame) -> pd.DataFrame:
+    """Completed orders of known customers: invoices that are not credit notes."""
+    known = export[export["CustomerID"].notna() & ~export["InvoiceNo"].str.startswith("C")]
+    return known.groupby("InvoiceNo").agg(customer=("CustomerID", "max"), at=("ordered_at", "min"))
+
+
+def test_repeat_purchase_rate_and_first_cohort_match_the_export(retail, export):
+    _, warehouse, _ = retail
+    invoices = _completed_invoices(export)
+    per_customer = invoices.groupby("customer").size()
+    expected_rate = (per_customer >= 2).sum() / len(per_customer)
+    invoices["month"] = invoices["at"].dt.to_period("M")
+    first = invoices.groupby("customer")["month"].min()
+    cohort_month = first.min()
+    cohort = set(first[first == cohort_month].index)
+    months = (invoices["month"].max() - cohort_month).n + 1
+    expected_active = [
+        invoices[(invoices["month"] == cohort_month + k) & invoices["customer"].isin(cohort)]["customer"].nunique()
+        for k in range(months)
+    ]
+    with connection(warehouse, read_only=True) as con:
+        rate = con.execute(
+            "select repeat_purchase_rate from marts.fct_repeat_purchase_rate where cohort = 'all'"
+        ).fetchone()[0]
+        rows = con.execute(
+            "select cohort_customers, active_customers, retention_share from marts.fct_retention_cohorts "
+            "where cohort_month = ? order by months_since_first_purchase",
+            [cohort_month.to_timestamp().date()],
+        ).fetchall()
+    print(f"online retail: repeat purchase rate {rate:.4f}; first cohort {cohort_month} of {len(cohort)}")
+    assert rate == pytest.approx(expected_rate)
+    assert [r[0] for r in rows] == [len(cohort)] * months
+    assert [r[1] for r in rows] == expected_active
+    assert [r[2] for r in rows] == pytest.approx([a / len(cohort) for a in expected_active])
