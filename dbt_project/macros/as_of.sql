@@ -11,3 +11,9 @@
 {% macro before_as_of(column) -%}
     {{ column }} < {{ as_of_end() }}
 {%- endmacro %}
+
+{# A row is visible as of the run when none of its event or version times is after the
+   as-of instant: a correction delivered later (newer updated_at) is not seen either. #}
+{% macro visible_as_of(columns) -%}
+    {%- for column in columns %}({{ column }} is null or {{ before_as_of(column) }}){% if not loop.last %} and {% endif %}{% endfor -%}
+{%- endmacro %}

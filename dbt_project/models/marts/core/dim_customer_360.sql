@@ -41,6 +41,10 @@ rfm as (
     select customer_key, rfm_segment, rfm_cell from {{ ref('fct_customer_rfm') }}
 ),
 
+clv as (
+    select customer_key, predicted_clv, probability_alive, churn_risk from {{ ref('fct_customer_clv') }}
+),
+
 -- The stage comes from the lifecycle history (one rule, macro lifecycle_stage).
 current_stage as (
     select customer_key, lifecycle_stage
@@ -122,7 +126,11 @@ joined as (
         as_of.as_of_date,
         current_stage.lifecycle_stage,
         coalesce(rfm.rfm_segment, 'no_purchase') as rfm_segment,
-        rfm.rfm_cell
+        rfm.rfm_cell,
+        cast(coalesce(commerce.net_revenue, 0) as decimal(18, 4)) as historical_clv,
+        clv.predicted_clv,
+        clv.probability_alive,
+        coalesce(clv.churn_risk, 'unknown') as churn_risk
     from profiles
     cross join as_of
     left join components on profiles.customer_key = components.customer_key
@@ -135,6 +143,7 @@ joined as (
     left join managers on profiles.customer_key = managers.customer_key
     left join current_stage on profiles.customer_key = current_stage.customer_key
     left join rfm on profiles.customer_key = rfm.customer_key
+    left join clv on profiles.customer_key = clv.customer_key
 ),
 
 classified as (

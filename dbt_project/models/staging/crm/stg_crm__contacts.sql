@@ -1,6 +1,6 @@
 with source as (
     select * from {{ source('raw', 'crm__contacts') }}
-    where {{ before_as_of('coalesce(updated_at, created_at)') }}
+    where {{ visible_as_of(['created_at', 'updated_at']) }}
 ),
 
 latest as (

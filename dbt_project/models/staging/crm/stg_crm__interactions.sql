@@ -1,6 +1,6 @@
 with source as (
     select * from {{ source('raw', 'crm__interactions') }}
-    where {{ before_as_of('occurred_at') }}
+    where {{ visible_as_of(['occurred_at', 'updated_at']) }}
 ),
 
 latest as (

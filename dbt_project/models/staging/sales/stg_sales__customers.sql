@@ -1,6 +1,6 @@
 with source as (
     select * from {{ source('raw', 'sales__customers') }}
-    where created_at is null or {{ before_as_of('coalesce(updated_at, created_at)') }}
+    where {{ visible_as_of(['created_at', 'updated_at']) }}
 ),
 
 latest as (

@@ -1,7 +1,6 @@
 with source as (
     select * from {{ source('raw', 'sales__orders') }}
-    where {{ before_as_of('ordered_at') }}
-        and (updated_at is null or {{ before_as_of('updated_at') }})
+    where {{ visible_as_of(['ordered_at', 'updated_at']) }}
 ),
 
 latest as (

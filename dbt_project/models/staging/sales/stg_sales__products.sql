@@ -1,5 +1,6 @@
 with source as (
     select * from {{ source('raw', 'sales__products') }}
+    where {{ visible_as_of(['updated_at']) }}
 ),
 
 latest as (

@@ -1,5 +1,6 @@
 with source as (
     select * from {{ source('raw', 'social__profiles') }}
+    where {{ visible_as_of(['updated_at']) }}
 ),
 
 latest as (

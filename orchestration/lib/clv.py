@@ -1,0 +1,170 @@
+"""Buy-till-you-die customer lifetime value: BG/NBD for purchase frequency and dropout,
+Gamma-Gamma for spend per purchase, fitted by maximum likelihood with scipy.
+
+Why not a library: ``lifetimes`` (last release 2020) and ``btyd`` (a 2022 beta) are
+unmaintained and break on numpy 2 / pandas 3; ``pymc-marketing`` fits by MCMC through
+PyTensor, far beyond our time budget at a million customers. The likelihoods below are
+the published closed forms (Fader, Hardie & Lee 2005, "Counting your customers the easy
+way"; Fader, Hardie & Lee 2005, "RFM and CLV"), the same ones lifetimes implements,
+vectorised over customers so a fit over 1M customers takes seconds.
+
+Inputs per customer (time unit: weeks by default):
+  frequency  x   = repeat purchase days (purchase days - 1; same-day orders merge),
+  recency    t_x = time from the first to the last purchase day,
+  T              = time from the first purchase day to the end of the as-of day,
+  monetary   m   = mean value of the repeat purchase days (Gamma-Gamma convention).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import gammaln, hyp2f1
+
+WEEKS_PER_MONTH = 365.25 / 7 / 12
+
+
+class ClvFitWarning(UserWarning):
+    """The data cannot support a fit (no repeat buyers, too few customers ...)."""
+
+
+@dataclass(frozen=True)
+class BgNbdParams:
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float
+
+
+@dataclass(frozen=True)
+class GammaGammaParams:
+    p: float
+    q: float
+    v: float
+    log_likelihood: float
+
+
+def _bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    r, alpha, a, b = params
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+    a3 = -(r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a4 = np.where(x > 0, np.log(a) - np.log(b + x - 1) - (r + x) * np.log(alpha + t_x), -np.inf)
+    return a1 + a2 + np.logaddexp(a3, a4)
+
+
+def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbdParams:
+    """Maximum-likelihood BG/NBD parameters (r, alpha, a, b)."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    if len(x) < 2 or not (x > 0).any():
+        raise ValueError("BG/NBD needs at least two customers and at least one repeat purchase")
+    scale = max(T.max(), 1.0)  # fit on a unit time scale for conditioning, then rescale alpha
+
+    def objective(log_params: np.ndarray) -> float:
+        params = np.exp(log_params)
+        return -_bgnbd_log_likelihood(params, x, t_x / scale, T / scale).sum()
+
+    result = minimize(objective, x0=np.log([1.0, 1.0, 1.0, 1.0]), method="Nelder-Mead",
+                      options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-7})
+    result = minimize(objective, x0=result.x, method="L-BFGS-B")
+    r, alpha, a, b = np.exp(result.x)
+    return BgNbdParams(r=r, alpha=alpha * scale, a=a, b=b,
+                       log_likelihood=float(_bgnbd_log_likelihood(np.array([r, alpha * scale, a, b]), x, t_x, T).sum()))
+
+
+def probability_alive(params: BgNbdParams, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """P(still active at T | x, t_x, T). 1 for customers who never repeated (BG/NBD)."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_ratio = np.log(a) - np.log(b + x - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+        odds = np.where(x > 0, np.exp(log_ratio), 0.0)
+    return 1.0 / (1.0 + odds)
+
+
+def expected_purchases(params: BgNbdParams, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """Expected purchases in the next ``t`` time units given each customer's history."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    z = t / (alpha + T + t)
+    hyp = hyp2f1(r + x, b + x, a + b + x - 1, z)
+    numerator = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp)
+    return numerator * probability_alive(params, x, t_x, T)
+
+
+def _gg_log_likelihood(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    p, q, v = params
+    return (
+        gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v)
+        + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(x * m + v)
+    )
+
+
+def fit_gamma_gamma(x: np.ndarray, m: np.ndarray) -> GammaGammaParams:
+    """Maximum-likelihood Gamma-Gamma parameters over repeat buyers with positive spend."""
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    keep = (x > 0) & (m > 0)
+    x, m = x[keep], m[keep]
+    if len(x) < 2:
+        raise ValueError("Gamma-Gamma needs at least two repeat buyers with positive spend")
+    scale = float(np.median(m))  # fit on a unit money scale, then rescale v
+
+    def objective(log_params: np.ndarray) -> float:
+        return -_gg_log_likelihood(np.exp(log_params), x, m / scale).sum()
+
+    result = minimize(objective, x0=np.log([1.0, 1.0, 1.0]), method="Nelder-Mead",
+                      options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-7})
+    result = minimize(objective, x0=result.x, method="L-BFGS-B")
+    p, q, v = np.exp(result.x)
+    params = np.array([p, q, v * scale])
+    return GammaGammaParams(p=p, q=q, v=v * scale, log_likelihood=float(_gg_log_likelihood(params, x, m).sum()))
+
+
+def expected_average_value(params: GammaGammaParams, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """E[spend per purchase | x, m]; the population mean for customers without repeats."""
+    x, m = np.asarray(x, dtype=float), np.nan_to_num(np.asarray(m, dtype=float))
+    p, q, v = params.p, params.q, params.v
+    return (p * (v + x * m)) / (p * x + q - 1)
+
+
+def predicted_clv(
+    bgnbd: BgNbdParams,
+    gg: GammaGammaParams,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    m: np.ndarray,
+    horizon_months: int = 12,
+    monthly_discount_rate: float = 0.01,
+    time_unit_weeks: float = 1.0,
+) -> np.ndarray:
+    """Discounted expected spend over the horizon: month by month, expected purchases in
+    that month x expected spend per purchase / (1 + d)^month (as lifetimes does)."""
+    value = expected_average_value(gg, x, m)
+    total = np.zeros(len(np.asarray(x)))
+    previous = np.zeros_like(total)
+    for month in range(1, horizon_months + 1):
+        cumulative = expected_purchases(bgnbd, month * WEEKS_PER_MONTH / time_unit_weeks, x, t_x, T)
+        total += (cumulative - previous) * value / (1 + monthly_discount_rate) ** month
+        previous = cumulative
+    return total
+
+
+def check_fit_possible(x: np.ndarray, min_customers: int = 20, min_repeat_buyers: int = 10) -> str | None:
+    """Why the data cannot support a fit, or None. Callers warn and write null predictions."""
+    x = np.asarray(x, dtype=float)
+    if len(x) < min_customers:
+        return f"only {len(x)} customers with purchases (need {min_customers})"
+    repeaters = int((x > 0).sum())
+    if repeaters < min_repeat_buyers:
+        return f"only {repeaters} repeat buyers (need {min_repeat_buyers})"
+    return None
+
+
+def warn_not_fitted(reason: str) -> None:
+    warnings.warn(f"CLV model not fitted: {reason}; predictions are null", ClvFitWarning, stacklevel=2)
