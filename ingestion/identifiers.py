@@ -51,13 +51,16 @@ def register_udfs(con) -> None:
     the suite opens call this, so staging views that use them can be queried anywhere."""
     from duckdb.sqltypes import DOUBLE, VARCHAR
 
+    import duckdb
+
     # null_handling="special": both return NULL for unusable input (DuckDB's default
     # handling raises when a UDF returns NULL).
-    con.create_function(
-        "c360_phone_e164", phone_to_e164, [VARCHAR, VARCHAR], VARCHAR,
-        null_handling="special", side_effects=False,
+    functions = (
+        ("c360_phone_e164", phone_to_e164, [VARCHAR, VARCHAR], VARCHAR),
+        ("c360_sentiment", sentiment_compound, [VARCHAR], DOUBLE),
     )
-    con.create_function(
-        "c360_sentiment", sentiment_compound, [VARCHAR], DOUBLE,
-        null_handling="special", side_effects=False,
-    )
+    for name, function, arguments, returns in functions:
+        try:
+            con.create_function(name, function, arguments, returns, null_handling="special", side_effects=False)
+        except duckdb.CatalogException:
+            pass  # already registered on this database instance by another connection

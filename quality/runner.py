@@ -40,6 +40,11 @@ create table if not exists quality.check_results (
     details varchar,
     checked_at timestamp
 );
+create table if not exists quality.identity_match_rates (
+    run_id varchar,
+    match_rate double,
+    measured_at timestamp
+);
 """
 
 
@@ -80,6 +85,26 @@ def _previous_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {name: int(value) for name, value in rows if value not in (None, "None")}
 
 
+def _previous_match_rate(con: duckdb.DuckDBPyConnection) -> float | None:
+    """The identity match rate recorded by the last run that validated the identity map."""
+    row = con.execute(
+        "select arg_max(match_rate, measured_at) from quality.identity_match_rates"
+    ).fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
+def _record_match_rate(warehouse_path: Path, run_id: str) -> None:
+    with connection(warehouse_path) as con:
+        if not _table_exists(con, "marts", "customer_identity_map"):
+            return
+        con.execute(
+            "insert into quality.identity_match_rates select ?, "
+            "avg(case when linked_by <> 'unlinked' then 1.0 else 0.0 end), now()::timestamp "
+            "from marts.customer_identity_map",
+            [run_id],
+        )
+
+
 def _table_exists(con: duckdb.DuckDBPyConnection, layer: str, table: str) -> bool:
     return bool(
         con.execute(
@@ -104,7 +129,9 @@ def run_suites(
     try:
         con.execute(RESULTS_DDL)
         context_values = QualityContext(
-            previous_row_counts=_previous_row_counts(con), max_component_size=max_component_size
+            previous_row_counts=_previous_row_counts(con),
+            max_component_size=max_component_size,
+            previous_match_rate=_previous_match_rate(con),
         )
         present = [s for s in suites if _table_exists(con, s.layer, s.table)]
     finally:
@@ -148,7 +175,10 @@ def run_suites(
                         or (",".join(config.kwargs.get("column_list", [])) or None),
                         success=bool(item.success),
                         observed_value=res.get("observed_value"),
-                        unexpected_count=res.get("unexpected_count"),
+                        # UnexpectedRowsExpectation reports its row count as the observed value
+                        unexpected_count=res.get("unexpected_count")
+                        if res.get("unexpected_count") is not None or config.type != "unexpected_rows_expectation"
+                        else res.get("observed_value"),
                         element_count=res.get("element_count"),
                         details=exception or (config.description or ""),
                     )
@@ -159,6 +189,8 @@ def run_suites(
     finally:
         datasource.get_execution_engine().engine.dispose()
     _store(warehouse_path, run_id, outcomes)
+    if any(o.suite.table == "customer_identity_map" for o in outcomes):
+        _record_match_rate(warehouse_path, run_id)
     return outcomes
 
 

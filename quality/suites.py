@@ -44,6 +44,8 @@ class QualityContext:
     previous_row_counts: dict[str, int]
     max_component_size: int = 50
     future_tolerance_days: int = 1
+    previous_match_rate: float | None = None
+    match_rate_max_drop: float = 0.2  # warn when the match rate falls by more than a fifth
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,19 @@ def _raw_warn_suite(contract: Contract) -> SuiteSpec:
         expectations.append(
             gxe.ExpectTableRowCountToBeBetween(min_value=previous or 0, max_value=None)
         )
+        if contract.freshness_hours:
+            # Freshness: the source's documented delivery cadence (contract freshness_hours)
+            # against the wall clock; a stale source warns, it does not block.
+            expectations.append(
+                gxe.UnexpectedRowsExpectation(
+                    description=f"{contract.name} delivered within its cadence of "
+                    f"{contract.freshness_hours} hours",
+                    unexpected_rows_query=(
+                        "select * from (select max(_loaded_at) as last_delivery from {batch}) as d "
+                        f"where d.last_delivery < now()::timestamp - interval {contract.freshness_hours} hour"
+                    ),
+                )
+            )
         for column in contract.columns:
             if column.type == "timestamp":
                 expectations.append(
@@ -174,9 +189,42 @@ def _identity_map_error(ctx: QualityContext) -> list[gxe.Expectation]:
 
 
 def _identity_map_warn(ctx: QualityContext) -> list[gxe.Expectation]:
-    return [
+    expectations: list[gxe.Expectation] = [
         gxe.ExpectColumnValuesToBeBetween(
             column="component_size", min_value=1, max_value=ctx.max_component_size
+        ),
+    ]
+    if ctx.previous_match_rate is not None:
+        floor = ctx.previous_match_rate * (1 - ctx.match_rate_max_drop)
+        expectations.append(
+            gxe.UnexpectedRowsExpectation(
+                description=f"match rate (share of records linked to another) not below {floor:.4f}, "
+                f"i.e. at most {ctx.match_rate_max_drop:.0%} under the last run's {ctx.previous_match_rate:.4f}",
+                unexpected_rows_query=(
+                    "select * from (select avg(case when linked_by <> 'unlinked' then 1.0 else 0.0 end) "
+                    f"as match_rate from {{batch}}) as m where m.match_rate < {floor}"
+                ),
+            )
+        )
+    return expectations
+
+
+def _feedback_monthly(ctx: QualityContext) -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectColumnValuesToBeBetween(column="nps", min_value=-100, max_value=100),
+        gxe.ExpectColumnValuesToBeBetween(column="csat", min_value=0, max_value=1),
+    ]
+
+
+def _lifecycle_history(ctx: QualityContext) -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectColumnValuesToBeInSet(column="lifecycle_stage", value_set=LIFECYCLE_STAGES),
+        gxe.UnexpectedRowsExpectation(
+            description="exactly one current stage per customer",
+            unexpected_rows_query=(
+                "select customer_key from {batch} group by customer_key "
+                "having count(*) filter (where is_current) <> 1"
+            ),
         ),
     ]
 
@@ -194,7 +242,9 @@ def mart_suites() -> list[SuiteSpec]:
         SuiteSpec("marts", "dim_customer_360", ERROR, _dim_customer_360, "Consumer contract of the 360"),
         SuiteSpec("marts", "fct_orders", ERROR, _fct_orders, "Order facts reconcile"),
         SuiteSpec("marts", "customer_identity_map", ERROR, _identity_map_error, "Identity map keys"),
-        SuiteSpec("marts", "customer_identity_map", WARN, _identity_map_warn, "Over-merging guard"),
+        SuiteSpec("marts", "customer_identity_map", WARN, _identity_map_warn, "Over-merging and match-rate guard"),
+        SuiteSpec("marts", "fct_feedback_monthly", ERROR, _feedback_monthly, "NPS and CSAT in range"),
+        SuiteSpec("marts", "fct_customer_lifecycle_history", ERROR, _lifecycle_history, "One current stage each"),
     ]
 
 

@@ -1,12 +1,26 @@
 -- Grain: one row per customer x recommended product (up to 3 per customer). Item-to-item
--- co-purchase: products bought by the same customers as the products this customer
--- bought, scored by the number of such co-purchasing customers, excluding products the
--- customer already has. Products bought by fewer than 2 customers are not recommended.
+-- co-purchase: products bought by the same customers as the products in this customer's
+-- basket, scored by the number of such co-purchasing customers, excluding products the
+-- customer already has. Products bought by fewer than 2 customers are not recommended,
+-- and each product contributes only its 20 strongest companions, which bounds the work
+-- at any scale (customers x products x 20).
 with purchases as (
-    select distinct orders.customer_key, lines.product_id
+    select orders.customer_key, lines.product_id, count(*) as lines_bought
     from {{ ref('fct_orders') }} as orders
     inner join {{ ref('stg_sales__order_lines') }} as lines on orders.order_id = lines.order_id
     where orders.is_completed and orders.customer_key is not null and lines.product_id is not null
+    group by 1, 2
+),
+
+-- Pairs come from each customer's 50 most bought products: a wholesale buyer with
+-- thousands of products would otherwise dominate the pair count quadratically.
+basket as (
+    select customer_key, product_id
+    from (
+        select *, row_number() over (partition by customer_key order by lines_bought desc, product_id) as basket_rank
+        from purchases
+    ) as ranked_purchases
+    where basket_rank <= 50
 ),
 
 popular as (
@@ -16,18 +30,27 @@ popular as (
 co_purchases as (
     -- products a and b bought by the same customer, counted over customers
     select a.product_id as product_id, b.product_id as also_bought, count(*) as co_buyers
-    from purchases as a
-    inner join purchases as b on a.customer_key = b.customer_key and a.product_id <> b.product_id
+    from basket as a
+    inner join basket as b on a.customer_key = b.customer_key and a.product_id <> b.product_id
     where b.product_id in (select product_id from popular)
     group by 1, 2
 ),
 
+strongest as (
+    select *
+    from (
+        select *, row_number() over (partition by product_id order by co_buyers desc, also_bought) as strength_rank
+        from co_purchases
+    ) as ranked_pairs
+    where strength_rank <= 20
+),
+
 scored as (
-    select purchases.customer_key, co_purchases.also_bought as product_id, sum(co_purchases.co_buyers) as score
+    select purchases.customer_key, strongest.also_bought as product_id, sum(strongest.co_buyers) as score
     from purchases
-    inner join co_purchases on purchases.product_id = co_purchases.product_id
+    inner join strongest on purchases.product_id = strongest.product_id
     anti join purchases as owned
-        on owned.customer_key = purchases.customer_key and owned.product_id = co_purchases.also_bought
+        on owned.customer_key = purchases.customer_key and owned.product_id = strongest.also_bought
     group by 1, 2
 ),
 
