@@ -6,6 +6,7 @@ phones need ``phonenumbers`` (Google's libphonenumber rules), exposed to DuckDB 
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 
 import phonenumbers
@@ -49,9 +50,8 @@ def sentiment_compound(text: str | None) -> float | None:
 def register_udfs(con) -> None:
     """Expose the identifier functions to SQL. dbt (through its plugin) and every connection
     the suite opens call this, so staging views that use them can be queried anywhere."""
-    from duckdb.sqltypes import DOUBLE, VARCHAR
-
     import duckdb
+    from duckdb.sqltypes import DOUBLE, VARCHAR
 
     # null_handling="special": both return NULL for unusable input (DuckDB's default
     # handling raises when a UDF returns NULL).
@@ -60,7 +60,8 @@ def register_udfs(con) -> None:
         ("c360_sentiment", sentiment_compound, [VARCHAR], DOUBLE),
     )
     for name, function, arguments, returns in functions:
-        try:
-            con.create_function(name, function, arguments, returns, null_handling="special", side_effects=False)
-        except duckdb.CatalogException:
-            pass  # already registered on this database instance by another connection
+        # already registered on this database instance by another connection: fine
+        with contextlib.suppress(duckdb.CatalogException):
+            con.create_function(
+                name, function, arguments, returns, null_handling="special", side_effects=False
+            )

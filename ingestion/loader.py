@@ -184,7 +184,9 @@ def discover_files(landing_dir: Path, contract: Contract) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".") and file_format(p)
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and file_format(p)
     )
 
 
@@ -392,7 +394,7 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     con.execute(
         f"""
         create temp table _landed as
-        select {select_cols + ',' if select_cols else ''} _row_number
+        select {select_cols + "," if select_cols else ""} _row_number
         from _lines
         where json_valid(line) and json_type(line) = 'OBJECT'
         order by _row_number
@@ -413,7 +415,8 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     originals = [row[0] for row in described]
     names = [n.strip().lower() for n in originals]
     select_cols = ", ".join(
-        f"cast({_ident(o)} as varchar) as {_ident(n)}" for o, n in zip(originals, names, strict=True)
+        f"cast({_ident(o)} as varchar) as {_ident(n)}"
+        for o, n in zip(originals, names, strict=True)
     )
     try:
         con.execute(
@@ -709,7 +712,14 @@ def load_file(
     if quarantined:
         log.warning("%s: %s row(s) quarantined", relative, quarantined)
     return FileResult(
-        contract.name, relative, checksum, "loaded", loaded + quarantined, loaded, quarantined, drift
+        contract.name,
+        relative,
+        checksum,
+        "loaded",
+        loaded + quarantined,
+        loaded,
+        quarantined,
+        drift,
     )
 
 

@@ -61,11 +61,19 @@ class Mapping:
 
 def _infer_format(path: str) -> str:
     lowered = path.lower().removesuffix(".gz")
-    for suffix, fmt in ((".csv", "csv"), (".tsv", "csv"), (".jsonl", "jsonl"), (".ndjson", "jsonl"),
-                        (".json", "jsonl"), (".parquet", "parquet")):
+    for suffix, fmt in (
+        (".csv", "csv"),
+        (".tsv", "csv"),
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "jsonl"),
+        (".parquet", "parquet"),
+    ):
         if lowered.endswith(suffix):
             return fmt
-    raise MappingError(f"cannot tell the format of input {path!r}: give `format: csv|jsonl|parquet`")
+    raise MappingError(
+        f"cannot tell the format of input {path!r}: give `format: csv|jsonl|parquet`"
+    )
 
 
 def parse_mapping(path: Path) -> Mapping:
@@ -92,7 +100,9 @@ def parse_mapping(path: Path) -> Mapping:
         where = f"{path}: target {entity!r}"
         contract = contracts.get(entity.replace("/", "__"))
         if contract is None:
-            raise MappingError(f"{where}: no contract for this entity (known: {', '.join(sorted(contracts))})")
+            raise MappingError(
+                f"{where}: no contract for this entity (known: {', '.join(sorted(contracts))})"
+            )
         source_alias = spec.get("from") or (next(iter(inputs)) if len(inputs) == 1 else None)
         if source_alias not in inputs:
             raise MappingError(f"{where}: `from` must name one of the inputs ({', '.join(inputs)})")
@@ -105,7 +115,9 @@ def parse_mapping(path: Path) -> Mapping:
             raise MappingError(f"{where}: columns not in the contract: {', '.join(unknown)}")
         missing = sorted(c.name for c in contract.columns if c.required and c.name not in columns)
         if missing:
-            raise MappingError(f"{where}: required contract columns not mapped: {', '.join(missing)}")
+            raise MappingError(
+                f"{where}: required contract columns not mapped: {', '.join(missing)}"
+            )
         targets.append(
             MappingTarget(
                 entity=entity,
@@ -117,8 +129,12 @@ def parse_mapping(path: Path) -> Mapping:
         )
     if not targets:
         raise MappingError(f"{path}: no `targets`")
-    return Mapping(name=raw.get("name") or path.stem, description=raw.get("description", ""),
-                   inputs=inputs, targets=tuple(targets))
+    return Mapping(
+        name=raw.get("name") or path.stem,
+        description=raw.get("description", ""),
+        inputs=inputs,
+        targets=tuple(targets),
+    )
 
 
 def _sql_literal(value: object) -> str:
@@ -181,7 +197,9 @@ def apply_mapping(mapping: Mapping, input_dir: Path, landing_dir: Path) -> dict[
                     "(format csv, header true, compression gzip)"
                 )
             except duckdb.Error as exc:
-                raise MappingError(f"mapping {mapping.name!r}, target {target.entity!r}: {exc}") from exc
+                raise MappingError(
+                    f"mapping {mapping.name!r}, target {target.entity!r}: {exc}"
+                ) from exc
             tmp.replace(out)  # a half-written file never sits where the loader looks
             written[target.entity] = out
     finally:
@@ -197,5 +215,7 @@ def find_mapping(name_or_path: str) -> Path:
     shipped = MAPPINGS_DIR / f"{name_or_path}.yml"
     if shipped.exists():
         return shipped
-    raise MappingError(f"no mapping file {name_or_path!r} (shipped: "
-                       f"{', '.join(p.stem for p in sorted(MAPPINGS_DIR.glob('*.yml')))})")
+    raise MappingError(
+        f"no mapping file {name_or_path!r} (shipped: "
+        f"{', '.join(p.stem for p in sorted(MAPPINGS_DIR.glob('*.yml')))})"
+    )

@@ -41,12 +41,14 @@ def baseline_load_seconds(landing: Path, database: Path) -> float:
     database.unlink(missing_ok=True)
     start = time.perf_counter()
     con = duckdb.connect(str(database))
-    for number, path in enumerate(sorted(p for p in landing.rglob("*") if p.is_file() and "_truth" not in p.parts)):
+    for number, path in enumerate(
+        sorted(p for p in landing.rglob("*") if p.is_file() and "_truth" not in p.parts)
+    ):
         name = path.name.lower()
         if ".csv" in name:
-            reader = f"read_csv('{path}', all_varchar = true)"
+            reader = f"read_csv('{path}', all_varchar = true, ignore_errors = true)"
         elif ".jsonl" in name:
-            reader = f"read_json('{path}', format = 'newline_delimited')"
+            reader = f"read_json('{path}', format = 'newline_delimited', ignore_errors = true)"
         elif name.endswith(".parquet"):
             reader = f"read_parquet('{path}')"
         else:
@@ -88,10 +90,13 @@ def run_benchmark(scale: float, workdir: Path, seed: int = 42) -> BenchResult:
         Path(str(warehouse) + suffix).unlink(missing_ok=True)
     full, steps = _timed_run(landing, warehouse)
     incremental, _ = _timed_run(landing, warehouse)  # nothing new landed: files skip by checksum
-    peak = max(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    ) / 1024
+    peak = (
+        max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        / 1024
+    )
     return BenchResult(scale, order_lines, files_mb, baseline, full, incremental, steps, peak)
 
 

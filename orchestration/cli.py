@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="Customer 360 warehouse: generate demo data, run the pipeline.", no_args_is_help=True)
+app = typer.Typer(
+    help="Customer 360 warehouse: generate demo data, run the pipeline.", no_args_is_help=True
+)
 console = Console()
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +33,8 @@ def generate(
     days: int = typer.Option(730, help="Length of the simulated history in days."),
 ) -> None:
     """Write deterministic synthetic CRM, sales and social files, with ground truth in _truth/."""
-    from ingestion.demo.generator import GenerateOptions, generate as run_generate
+    from ingestion.demo.generator import GenerateOptions
+    from ingestion.demo.generator import generate as run_generate
 
     counts = run_generate(
         GenerateOptions(out=out, scale=scale, seed=seed, start=date.fromisoformat(start), days=days)
@@ -44,9 +47,15 @@ def generate(
 
 @app.command("map")
 def map_export(
-    mapping: str = typer.Argument(..., help="A mapping YAML file, or the name of a shipped one (e.g. online_retail)."),
-    input_dir: Path = typer.Option(..., "--input", help="Folder holding the export files the mapping names."),
-    landing: Path = typer.Option(..., help="Landing folder to write the contract-shaped files into."),
+    mapping: str = typer.Argument(
+        ..., help="A mapping YAML file, or the name of a shipped one (e.g. online_retail)."
+    ),
+    input_dir: Path = typer.Option(
+        ..., "--input", help="Folder holding the export files the mapping names."
+    ),
+    landing: Path = typer.Option(
+        ..., help="Landing folder to write the contract-shaped files into."
+    ),
 ) -> None:
     """Reshape exports in another shape into landing files, as a mapping YAML says."""
     from ingestion.mapping import MappingError, apply_mapping, find_mapping, parse_mapping
@@ -60,6 +69,42 @@ def map_export(
         console.print(f"{entity}: {path}")
 
 
+def execute_job(
+    landing: Path | None = None,
+    warehouse: Path | None = None,
+    as_of: str | None = None,
+    full_refresh: bool = False,
+):
+    """Run ``c360_build_job`` in process and return Dagster's result (events, timings)."""
+    _quiet_telemetry()
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.lib.settings import C360Settings
+
+    if full_refresh:
+        target = warehouse or C360Settings().warehouse
+        for suffix in ("", ".wal"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+    config = {
+        "landing_dir": str(landing.resolve()) if landing else "",
+        "warehouse_path": str(warehouse.resolve()) if warehouse else "",
+        "as_of": as_of or "",
+    }
+    job = defs.resolve_job_def("c360_build_job")
+    return job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config={
+            "resources": {"c360": {"config": config}},
+            # the CLI prints its own summary; Dagster's step log is for the UI and for debugging
+            "loggers": {
+                "console": {"config": {"log_level": os.environ.get("C360_LOG_LEVEL", "WARNING")}}
+            },
+        },
+        raise_on_error=False,
+    )
+
+
 def run_pipeline(
     landing: Path | None = None,
     warehouse: Path | None = None,
@@ -67,36 +112,7 @@ def run_pipeline(
     full_refresh: bool = False,
 ) -> bool:
     """Run ``c360_build_job`` in process; return whether it succeeded."""
-    _quiet_telemetry()
-    import dagster as dg
-
-    from orchestration.definitions import defs
-
-    if warehouse and full_refresh:
-        for suffix in ("", ".wal"):
-            Path(str(warehouse) + suffix).unlink(missing_ok=True)
-    config = {
-        "landing_dir": str(landing.resolve()) if landing else "",
-        "warehouse_path": str(warehouse.resolve()) if warehouse else "",
-        "as_of": as_of or "",
-    }
-    if full_refresh and not warehouse:
-        from orchestration.lib.settings import C360Settings
-
-        target = C360Settings().warehouse
-        for suffix in ("", ".wal"):
-            Path(str(target) + suffix).unlink(missing_ok=True)
-    job = defs.resolve_job_def("c360_build_job")
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        run_config={
-            "resources": {"c360": {"config": config}},
-            # the CLI prints its own summary; Dagster's step log is for the UI and for debugging
-            "loggers": {"console": {"config": {"log_level": os.environ.get("C360_LOG_LEVEL", "WARNING")}}},
-        },
-        raise_on_error=False,
-    )
-    return result.success
+    return execute_job(landing, warehouse, as_of, full_refresh).success
 
 
 def _summary(warehouse: Path, serving: Path, reports: Path) -> None:
@@ -108,7 +124,9 @@ def _summary(warehouse: Path, serving: Path, reports: Path) -> None:
             "count(*) filter (where status = 'rejected') from ingest.load_manifest "
             "group by source order by source"
         ).fetchall()
-        table = Table("source", "landed", "loaded", "quarantined", "files rejected", title="Ingestion")
+        table = Table(
+            "source", "landed", "loaded", "quarantined", "files rejected", title="Ingestion"
+        )
         for row in loads:
             table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
         console.print(table)
@@ -123,7 +141,9 @@ def _summary(warehouse: Path, serving: Path, reports: Path) -> None:
         stages = con.execute(
             "select lifecycle_stage, count(*) from marts.dim_customer_360 group by 1 order by 2 desc"
         ).fetchall()
-        stage_table = Table("lifecycle stage", "customers", title=f"{customers:,} unified customers")
+        stage_table = Table(
+            "lifecycle stage", "customers", title=f"{customers:,} unified customers"
+        )
         for stage, n in stages:
             stage_table.add_row(stage, f"{n:,}")
         console.print(stage_table)
@@ -142,7 +162,9 @@ def _summary(warehouse: Path, serving: Path, reports: Path) -> None:
 @app.command()
 def run(
     landing: Path | None = typer.Option(None, help="Landing folder (default C360_LANDING_DIR)."),
-    warehouse: Path | None = typer.Option(None, help="Working DuckDB file (default C360_WAREHOUSE_PATH)."),
+    warehouse: Path | None = typer.Option(
+        None, help="Working DuckDB file (default C360_WAREHOUSE_PATH)."
+    ),
     as_of: str | None = typer.Option(None, help="Build as of the end of this day (YYYY-MM-DD)."),
     full_refresh: bool = typer.Option(False, help="Start from an empty working warehouse."),
 ) -> None:
@@ -154,7 +176,9 @@ def run(
     if settings.warehouse.exists():
         _summary(settings.warehouse, settings.serving, settings.reports)
     if not ok:
-        console.print("[red]The run failed; the serving database still holds the last good run.[/red]")
+        console.print(
+            "[red]The run failed; the serving database still holds the last good run.[/red]"
+        )
         raise typer.Exit(1)
 
 
@@ -167,6 +191,32 @@ def demo(scale: float = typer.Option(0.02), seed: int = typer.Option(42)) -> Non
     if not (settings.landing / "sales" / "orders").exists():
         generate(out=settings.landing, scale=scale, seed=seed, start="2023-01-01", days=730)
     run(landing=None, warehouse=None, as_of=None, full_refresh=False)
+
+
+@app.command()
+def bench(
+    scale: float = typer.Option(
+        0.2, help="Demo data scale (1 = about 1M order lines; 10 = the 10M target)."
+    ),
+    workdir: Path = typer.Option(
+        Path("data/bench"), help="Where the benchmark data and warehouse go."
+    ),
+    output: Path = typer.Option(
+        REPO_ROOT / "BENCHMARKS.md", help="Markdown file to append the result to."
+    ),
+) -> None:
+    """Time a full build against DuckDB just loading the same files, plus an incremental rerun."""
+    from orchestration.bench import append_markdown, run_benchmark
+
+    workdir = (workdir / f"scale_{scale}").resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    result = run_benchmark(scale, workdir)
+    append_markdown(result, output)
+    console.print(
+        f"{result.order_lines:,} order lines: DuckDB load {result.baseline_load_s:.1f}s, full build "
+        f"{result.full_build_s:.1f}s ({result.ratio:.1f}x), incremental {result.incremental_s:.1f}s, "
+        f"GX share {result.quality_share:.0%}, peak RSS {result.peak_rss_mb:.0f} MB -> {output}"
+    )
 
 
 def main() -> None:

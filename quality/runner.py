@@ -6,6 +6,7 @@ can chart data quality, and Data Docs are rebuilt into the reports folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -143,6 +144,7 @@ def run_suites(
         context = gx.get_context(mode="file", project_root_dir=str(data_docs_dir))
     else:
         context = gx.get_context(mode="ephemeral")
+    _forget_previous_runs(context, [s.name for s in present])
     source_name = f"warehouse_{run_id}".replace("-", "_")
     datasource = context.data_sources.add_or_update_sql(
         name=source_name, connection_string=gx_duckdb.connection_string(str(warehouse_path))
@@ -177,7 +179,8 @@ def run_suites(
                         observed_value=res.get("observed_value"),
                         # UnexpectedRowsExpectation reports its row count as the observed value
                         unexpected_count=res.get("unexpected_count")
-                        if res.get("unexpected_count") is not None or config.type != "unexpected_rows_expectation"
+                        if res.get("unexpected_count") is not None
+                        or config.type != "unexpected_rows_expectation"
                         else res.get("observed_value"),
                         element_count=res.get("element_count"),
                         details=exception or (config.description or ""),
@@ -192,6 +195,21 @@ def run_suites(
     if any(o.suite.table == "customer_identity_map" for o in outcomes):
         _record_match_rate(warehouse_path, run_id)
     return outcomes
+
+
+def _forget_previous_runs(context, suite_names: list[str]) -> None:
+    """Drop validation definitions and datasources a previous run left in the file context.
+
+    A stored definition points at that run's datasource; re-adding one with the same name
+    then fails GX's own validation ("Could not find batch definition"). Validation results,
+    which Data Docs render, are kept.
+    """
+    for name in suite_names:
+        with contextlib.suppress(Exception):
+            context.validation_definitions.delete(name=name)
+    for name in [n for n in context.data_sources.all() if str(n).startswith("warehouse_")]:
+        with contextlib.suppress(Exception):
+            context.data_sources.delete(name=name)
 
 
 def _store(warehouse_path: Path, run_id: str, outcomes: list[SuiteOutcome]) -> None:
@@ -245,7 +263,9 @@ def blocking_failures(warehouse_path: Path, run_id: str, layer: str | None = Non
         con.close()
 
 
-def load_outcomes(warehouse_path: Path, run_id: str, suites: Iterable[SuiteSpec]) -> list[SuiteOutcome]:
+def load_outcomes(
+    warehouse_path: Path, run_id: str, suites: Iterable[SuiteSpec]
+) -> list[SuiteOutcome]:
     """Outcomes of this run's suites, read back from ``quality.check_results``."""
     by_name = {s.name: SuiteOutcome(s) for s in suites}
     with connection(warehouse_path, read_only=True) as con:
@@ -257,7 +277,9 @@ def load_outcomes(warehouse_path: Path, run_id: str, suites: Iterable[SuiteSpec]
     for suite, expectation, column, success, observed, unexpected, elements, details in rows:
         if suite in by_name:
             by_name[suite].outcomes.append(
-                ExpectationOutcome(expectation, column, success, observed, unexpected, elements, details)
+                ExpectationOutcome(
+                    expectation, column, success, observed, unexpected, elements, details
+                )
             )
     return [o for o in by_name.values() if o.outcomes]
 
@@ -279,8 +301,15 @@ def run_suites_isolated(
 
     suites = list(suites)
     command = [
-        sys.executable, "-m", "quality.runner", "--warehouse", str(warehouse_path),
-        "--run-id", run_id, "--suites", ",".join(s.name for s in suites),
+        sys.executable,
+        "-m",
+        "quality.runner",
+        "--warehouse",
+        str(warehouse_path),
+        "--run-id",
+        run_id,
+        "--suites",
+        ",".join(s.name for s in suites),
     ]
     if data_docs_dir is not None:
         command += ["--docs", str(data_docs_dir)]
@@ -302,7 +331,9 @@ def _main() -> None:
     parser.add_argument("--docs", type=Path, default=None)
     args = parser.parse_args()
     wanted = set(args.suites.split(","))
-    run_suites(args.warehouse, [s for s in all_suites() if s.name in wanted], args.run_id, args.docs)
+    run_suites(
+        args.warehouse, [s for s in all_suites() if s.name in wanted], args.run_id, args.docs
+    )
 
 
 if __name__ == "__main__":

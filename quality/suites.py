@@ -95,7 +95,9 @@ def _raw_error_suite(contract: Contract) -> SuiteSpec:
         )
         return expectations
 
-    return SuiteSpec("raw", contract.name, ERROR, build, f"Contract-level checks of {contract.name}")
+    return SuiteSpec(
+        "raw", contract.name, ERROR, build, f"Contract-level checks of {contract.name}"
+    )
 
 
 def _raw_warn_suite(contract: Contract) -> SuiteSpec:
@@ -239,12 +241,30 @@ def raw_suites() -> list[SuiteSpec]:
 
 def mart_suites() -> list[SuiteSpec]:
     return [
-        SuiteSpec("marts", "dim_customer_360", ERROR, _dim_customer_360, "Consumer contract of the 360"),
+        SuiteSpec(
+            "marts", "dim_customer_360", ERROR, _dim_customer_360, "Consumer contract of the 360"
+        ),
         SuiteSpec("marts", "fct_orders", ERROR, _fct_orders, "Order facts reconcile"),
-        SuiteSpec("marts", "customer_identity_map", ERROR, _identity_map_error, "Identity map keys"),
-        SuiteSpec("marts", "customer_identity_map", WARN, _identity_map_warn, "Over-merging and match-rate guard"),
-        SuiteSpec("marts", "fct_feedback_monthly", ERROR, _feedback_monthly, "NPS and CSAT in range"),
-        SuiteSpec("marts", "fct_customer_lifecycle_history", ERROR, _lifecycle_history, "One current stage each"),
+        SuiteSpec(
+            "marts", "customer_identity_map", ERROR, _identity_map_error, "Identity map keys"
+        ),
+        SuiteSpec(
+            "marts",
+            "customer_identity_map",
+            WARN,
+            _identity_map_warn,
+            "Over-merging and match-rate guard",
+        ),
+        SuiteSpec(
+            "marts", "fct_feedback_monthly", ERROR, _feedback_monthly, "NPS and CSAT in range"
+        ),
+        SuiteSpec(
+            "marts",
+            "fct_customer_lifecycle_history",
+            ERROR,
+            _lifecycle_history,
+            "One current stage each",
+        ),
     ]
 
 
@@ -252,4 +272,13 @@ def all_suites() -> list[SuiteSpec]:
     return raw_suites() + mart_suites()
 
 
-__all__ = ["ERROR", "WARN", "QualityContext", "SuiteSpec", "all_suites", "gx", "mart_suites", "raw_suites"]
+__all__ = [
+    "ERROR",
+    "WARN",
+    "QualityContext",
+    "SuiteSpec",
+    "all_suites",
+    "gx",
+    "mart_suites",
+    "raw_suites",
+]

@@ -45,13 +45,16 @@ def _truncate_csv(text: str) -> str:
         if len(fields) != len(header):
             kept.append(line)  # malformed: left for the loader to quarantine
             continue
-        record = dict(zip([h.strip().lower() for h in header], fields))
+        record = dict(zip([h.strip().lower() for h in header], fields, strict=False))
         if not _visible(record):
             continue
         if "resolved_at" in record and _after_end(record["resolved_at"]):
             out = io.StringIO()
-            csv.writer(out, lineterminator=line[len(line.rstrip("\r\n")):] or "\n").writerow(
-                [v if h.strip().lower() != "resolved_at" else "" for h, v in zip(header, fields)]
+            csv.writer(out, lineterminator=line[len(line.rstrip("\r\n")) :] or "\n").writerow(
+                [
+                    v if h.strip().lower() != "resolved_at" else ""
+                    for h, v in zip(header, fields, strict=False)
+                ]
             )
             line = out.getvalue()
         kept.append(line)
@@ -96,10 +99,15 @@ def truncate_landing(source: Path, target: Path) -> None:
 
 def _marts(warehouse: Path) -> dict[str, list]:
     with connection(warehouse, read_only=True) as con:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-        ).fetchall()]
-        return {t: sorted(map(repr, con.execute(f"select * from marts.{t}").fetchall())) for t in tables}
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        return {
+            t: sorted(map(repr, con.execute(f"select * from marts.{t}").fetchall())) for t in tables
+        }
 
 
 @pytest.fixture(scope="module")
@@ -127,4 +135,7 @@ def test_as_of_run_equals_a_run_on_truncated_files_mart_by_mart(both_runs):
 
 def test_the_as_of_date_is_recorded_in_the_marts(both_runs):
     as_of_run, _ = both_runs
-    assert f"datetime.date({int(AS_OF[:4])}, {int(AS_OF[5:7])}, {int(AS_OF[8:])})" in as_of_run["dim_customer_360"][0]
+    assert (
+        f"datetime.date({int(AS_OF[:4])}, {int(AS_OF[5:7])}, {int(AS_OF[8:])})"
+        in as_of_run["dim_customer_360"][0]
+    )

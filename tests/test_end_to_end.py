@@ -7,20 +7,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingestion.demo.generator import GenerateOptions, generate
 from ingestion.warehouse import connection
-from orchestration.cli import run_pipeline
 from orchestration.lib.dbt import ensure_manifest
+from quality.suites import LIFECYCLE_STAGES
+from tests.conftest import build_demo_warehouse
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    landing = root / "landing"
-    generate(GenerateOptions(out=landing, scale=0.01, seed=11))
-    warehouse = root / "warehouse.duckdb"
-    assert run_pipeline(landing=landing, warehouse=warehouse)
-    return landing, warehouse
+    return build_demo_warehouse(tmp_path_factory.mktemp("e2e"), scale=0.01, seed=11)
 
 
 def _orders_from_files(landing: Path) -> pd.DataFrame:
@@ -34,7 +29,9 @@ def _orders_from_files(landing: Path) -> pd.DataFrame:
     lines = pd.read_csv(landing / "sales/order_lines/order_lines_0001.csv.gz", dtype=str)
     lines["quantity"] = pd.to_numeric(lines["quantity"], errors="coerce")
     lines = lines.dropna(subset=["quantity"])
-    lines["amount"] = lines["quantity"] * lines["unit_price"].astype(float) - lines["discount_amount"].astype(float)
+    lines["amount"] = lines["quantity"] * lines["unit_price"].astype(float) - lines[
+        "discount_amount"
+    ].astype(float)
     amount = lines.groupby("order_id")["amount"].sum()
     orders["amount"] = orders["order_id"].map(amount).fillna(0.0)
     billable = orders["status"].isin(["completed", "refunded"])
@@ -48,14 +45,19 @@ def test_one_row_per_unified_customer_matching_ground_truth(built):
     landing, warehouse = built
     truth = pd.read_csv(landing / "_truth/identity.csv", dtype=str)
     with connection(warehouse, read_only=True) as con:
-        mapped = con.execute("select record_source, record_id, customer_key from marts.customer_identity_map").df()
+        mapped = con.execute(
+            "select record_source, record_id, customer_key from marts.customer_identity_map"
+        ).df()
         n_customers, n_keys = con.execute(
             "select count(*), count(distinct customer_key) from marts.dim_customer_360"
         ).fetchone()
     assert n_customers == n_keys
-    joined = truth.merge(mapped, left_on=["source", "record_id"], right_on=["record_source", "record_id"])
+    joined = truth.merge(
+        mapped, left_on=["source", "record_id"], right_on=["record_source", "record_id"]
+    )
     assert len(joined) >= len(truth) - 5  # only planted bad rows may be missing
     assert n_customers == mapped["customer_key"].nunique()
+
     # precision and recall of same-person pairs
     def pairs(counts):
         return int((counts * (counts - 1) // 2).sum())
@@ -76,7 +78,9 @@ def test_revenue_reconciles_with_the_order_files(built):
             "select count(*), sum(gross_amount)::double, sum(refund_amount)::double, sum(net_amount)::double "
             "from marts.fct_orders"
         ).fetchone()
-        dim_net = con.execute("select sum(net_revenue)::double from marts.dim_customer_360").fetchone()[0]
+        dim_net = con.execute(
+            "select sum(net_revenue)::double from marts.dim_customer_360"
+        ).fetchone()[0]
     assert fct[0] == len(expected)
     assert fct[1] == pytest.approx(expected["gross"].sum(), abs=0.01)
     assert fct[2] == pytest.approx(expected["refund"].sum(), abs=0.01)
@@ -91,7 +95,9 @@ def test_repeat_purchase_rate_matches_an_independent_computation(built):
     truth = pd.read_csv(landing / "_truth/identity.csv", dtype=str)
     person_of = truth[truth["source"] == "sales_customer"].set_index("record_id")["person_id"]
     completed = orders[(orders["status"] == "completed") & orders["customer_id"].notna()]
-    per_person = completed.assign(person=completed["customer_id"].map(person_of)).groupby("person").size()
+    per_person = (
+        completed.assign(person=completed["customer_id"].map(person_of)).groupby("person").size()
+    )
     expected_rate = (per_person >= 2).sum() / (per_person >= 1).sum()
     with connection(warehouse, read_only=True) as con:
         rate = con.execute(
@@ -117,7 +123,13 @@ def test_first_cohort_retention_matches_an_independent_computation(built):
     cohort_month = first.min()
     cohort = set(first[first == cohort_month].index)
     expected = [
-        len(set(completed[(completed["month"] == cohort_month + k) & completed["person"].isin(cohort)]["person"]))
+        len(
+            set(
+                completed[
+                    (completed["month"] == cohort_month + k) & completed["person"].isin(cohort)
+                ]["person"]
+            )
+        )
         for k in range(6)
     ]
     with connection(warehouse, read_only=True) as con:
@@ -134,7 +146,9 @@ def test_nps_for_a_month_matches_an_independent_computation(built):
     landing, warehouse = built
     truth = pd.read_csv(landing / "_truth/identity.csv", dtype=str)
     person_of = truth[truth["source"] == "crm_contact"].set_index("record_id")["person_id"]
-    answers = pd.concat(pd.read_csv(f, dtype=str) for f in sorted((landing / "crm/survey_responses").glob("*.csv")))
+    answers = pd.concat(
+        pd.read_csv(f, dtype=str) for f in sorted((landing / "crm/survey_responses").glob("*.csv"))
+    )
     answers["score"] = pd.to_numeric(answers["score"], errors="coerce")
     answers = answers[(answers["survey_type"] == "nps") & answers["score"].between(0, 10)]
     answers = answers.drop_duplicates("response_id")
@@ -142,7 +156,12 @@ def test_nps_for_a_month_matches_an_independent_computation(built):
     answers["at"] = pd.to_datetime(answers["responded_at"])
     answers["month"] = answers["at"].dt.to_period("M")
     month = answers["month"].value_counts().idxmax()
-    latest = answers[answers["month"] == month].sort_values(["at", "response_id"]).groupby("person").tail(1)
+    latest = (
+        answers[answers["month"] == month]
+        .sort_values(["at", "response_id"])
+        .groupby("person")
+        .tail(1)
+    )
     expected = 100 * ((latest["score"] >= 9).sum() - (latest["score"] <= 6).sum()) / len(latest)
     with connection(warehouse, read_only=True) as con:
         nps, respondents = con.execute(
@@ -160,11 +179,20 @@ def test_published_serving_database_holds_the_marts(built):
     with connection(serving, read_only=True) as con:
         served = con.execute("select count(*) from marts.dim_customer_360").fetchone()[0]
         assert con.execute("select count(*) from audit.publish_log").fetchone()[0] == 1
-        assert con.execute("select count(*) from quality.check_results where not success and severity = 'error'").fetchone()[0] == 0
+        assert (
+            con.execute(
+                "select count(*) from quality.check_results where not success and severity = 'error'"
+            ).fetchone()[0]
+            == 0
+        )
     with connection(warehouse, read_only=True) as con:
         assert served == con.execute("select count(*) from marts.dim_customer_360").fetchone()[0]
-        stages = dict(con.execute("select lifecycle_stage, count(*) from marts.dim_customer_360 group by 1").fetchall())
-    assert set(stages) <= {"reach_awareness", "acquisition", "conversion", "retention", "loyalty_advocacy", "lapsed"}
+        stages = dict(
+            con.execute(
+                "select lifecycle_stage, count(*) from marts.dim_customer_360 group by 1"
+            ).fetchall()
+        )
+    assert set(stages) <= set(LIFECYCLE_STAGES)
     assert len(stages) >= 5
 
 
@@ -184,9 +212,12 @@ def test_every_model_and_column_is_documented(built):
         for model in models:
             if not model["description"].strip():
                 undocumented.append(model["name"])
-            documented = {name for name, col in model["columns"].items() if col["description"].strip()}
+            documented = {
+                name for name, col in model["columns"].items() if col["description"].strip()
+            }
             built_columns = [
-                r[0] for r in con.execute(
+                r[0]
+                for r in con.execute(
                     "select column_name from information_schema.columns "
                     "where table_schema = ? and table_name = ?",
                     [model["schema"], model["alias"]],
@@ -207,6 +238,97 @@ def test_every_model_has_a_unique_and_not_null_key_test():
     missing = [
         n["name"]
         for uid, n in manifest["nodes"].items()
-        if n["resource_type"] == "model" and not {"unique", "not_null"} <= tests_by_model.get(uid, set())
+        if n["resource_type"] == "model"
+        and not {"unique", "not_null"} <= tests_by_model.get(uid, set())
     ]
     assert missing == []
+
+
+def _stages_from_files(landing: Path, as_of: pd.Timestamp) -> pd.Series:
+    """Current lifecycle stage per person (ground-truth identity), from the raw files alone,
+    by the rules in domain.md (churn window 365 days, top tiers gold and platinum)."""
+    truth = pd.read_csv(landing / "_truth/identity.csv", dtype=str)
+    person = {
+        (s, r): p for s, r, p in truth[["source", "record_id", "person_id"]].itertuples(index=False)
+    }
+    people = pd.DataFrame(index=truth["person_id"].unique())
+
+    orders = _orders_from_files(landing)
+    completed = orders[(orders["status"] == "completed") & orders["customer_id"].notna()].copy()
+    completed["person"] = [person.get(("sales_customer", c)) for c in completed["customer_id"]]
+    completed["at"] = pd.to_datetime(completed["ordered_at"])
+    people["orders"] = completed.groupby("person").size()
+    people["last_order"] = completed.groupby("person")["at"].max()
+
+    answers = pd.concat(
+        pd.read_csv(f, dtype=str) for f in sorted((landing / "crm/survey_responses").glob("*.csv"))
+    )
+    answers["score"] = pd.to_numeric(answers["score"], errors="coerce")
+    answers = answers[
+        (answers["survey_type"] == "nps") & answers["score"].between(0, 10)
+    ].drop_duplicates("response_id")
+    answers["person"] = [person.get(("crm_contact", c)) for c in answers["contact_id"]]
+    answers["at"] = pd.to_datetime(answers["responded_at"])
+    latest = (
+        answers.sort_values(["at", "response_id"]).groupby("person").tail(1).set_index("person")
+    )
+    people["promoter"] = latest["score"] >= 9
+
+    social = pd.concat(
+        pd.read_json(f, lines=True, dtype=False)
+        for f in sorted((landing / "social/interactions").glob("*.jsonl"))
+    )
+    referrals = social[social["interaction_type"] == "referral"]
+    people["referrer"] = pd.Series(
+        True, index={person.get(("social_profile", p)) for p in referrals["profile_id"]}
+    )
+
+    loyalty = pd.concat(
+        pd.read_json(f, lines=True, dtype=False)
+        for f in sorted((landing / "crm/loyalty_events").glob("*.jsonl"))
+    )
+    tiers = loyalty[loyalty["tier"].notna()].copy()
+    tiers["person"] = [person.get(("crm_contact", c)) for c in tiers["contact_id"]]
+    tiers["at"] = pd.to_datetime(tiers["occurred_at"])
+    people["top_tier"] = (
+        tiers.sort_values(["at", "event_id"])
+        .groupby("person")["tier"]
+        .last()
+        .isin(["gold", "platinum"])
+    )
+
+    lead_people = set(truth[truth["source"].isin(["crm_contact", "sales_customer"])]["person_id"])
+    people = people.fillna({"orders": 0, "promoter": False, "referrer": False, "top_tier": False})
+    days_since = (as_of - people["last_order"].dt.normalize()).dt.days
+
+    def stage(row, days):
+        if row.orders >= 1 and days > 365:
+            return "lapsed"
+        if row.orders >= 2 and (row.promoter or row.referrer or row.top_tier):
+            return "loyalty_advocacy"
+        if row.orders >= 2:
+            return "retention"
+        if row.orders == 1:
+            return "conversion"
+        return "acquisition" if row.Index in lead_people else "reach_awareness"
+
+    return pd.Series(
+        [stage(r, d) for r, d in zip(people.itertuples(), days_since, strict=True)],
+        index=people.index,
+    )
+
+
+def test_stage_counts_match_an_independent_computation(built):
+    landing, warehouse = built
+    with connection(warehouse, read_only=True) as con:
+        counts = dict(
+            con.execute(
+                "select lifecycle_stage, count(*) from marts.dim_customer_360 group by 1"
+            ).fetchall()
+        )
+        as_of = con.execute("select any_value(as_of_date) from marts.dim_customer_360").fetchone()[
+            0
+        ]
+    expected = _stages_from_files(landing, pd.Timestamp(as_of)).value_counts().to_dict()
+    print(f"stage counts: warehouse {counts}, independent {expected}")
+    assert counts == expected

@@ -23,10 +23,20 @@ def run_pipeline(landing: Path, warehouse: Path) -> bool:
         load_landing(con, landing, batch_id=f"batch-{len(list(landing.rglob('*')))}")
     dbt = Path(sys.executable).with_name("dbt")
     completed = subprocess.run(
-        [str(dbt), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(warehouse.parent / "dbt_target")],
+        [
+            str(dbt),
+            "build",
+            "--quiet",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(warehouse.parent / "dbt_target"),
+        ],
         env={**os.environ, "C360_WAREHOUSE_PATH": str(warehouse)},
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     print(completed.stdout[-3000:], completed.stderr[-3000:])
     return completed.returncode == 0
@@ -46,7 +56,9 @@ def _snapshot(warehouse: Path, schemas=("staging", "marts")) -> dict[str, list]:
 
 def _keys(warehouse: Path) -> dict[tuple[str, str], str]:
     with connection(warehouse, read_only=True) as con:
-        rows = con.execute("select record_source, record_id, customer_key from marts.customer_identity_map").fetchall()
+        rows = con.execute(
+            "select record_source, record_id, customer_key from marts.customer_identity_map"
+        ).fetchall()
     return {(source, record): key for source, record, key in rows}
 
 
@@ -70,10 +82,13 @@ def history(tmp_path_factory):
     assert run_pipeline(landing=landing, warehouse=warehouse)
     runs["rerun"] = (_keys(warehouse), _snapshot(warehouse))
 
-    _write(landing, "crm/contacts/contacts_9001_new_people.csv",
-           "contact_id,created_at,email,phone,first_name\n"
-           "new-1,2020-01-01 00:00:00,brand.new.person@example.org,,Ada\n"
-           "new-2,2020-01-02 00:00:00,another.new.person@example.org,+44 20 7946 0000,Bob\n")
+    _write(
+        landing,
+        "crm/contacts/contacts_9001_new_people.csv",
+        "contact_id,created_at,email,phone,first_name\n"
+        "new-1,2020-01-01 00:00:00,brand.new.person@example.org,,Ada\n"
+        "new-2,2020-01-02 00:00:00,another.new.person@example.org,+44 20 7946 0000,Bob\n",
+    )
     assert run_pipeline(landing=landing, warehouse=warehouse)
     runs["unrelated"] = (_keys(warehouse), None)
 
@@ -96,13 +111,18 @@ def history(tmp_path_factory):
             """
         ).fetchall()
         (a_key, a_email, _), (b_key, _, b_phone) = contacts
-        origins = dict(con.execute(
-            "select m.customer_key, r.rank_label from marts.customer_identity_map m "
-            "join intermediate.int_identity_components r on r.record_key = m.key_origin_record "
-            f"where m.customer_key in ('{a_key}', '{b_key}')"
-        ).fetchall())
-    _write(landing, "sales/customers/customers_9002_bridge.csv",
-           f"customer_id,email,phone,created_at\nbridge-1,{a_email},{b_phone},2024-06-01 00:00:00\n")
+        origins = dict(
+            con.execute(
+                "select m.customer_key, r.rank_label from marts.customer_identity_map m "
+                "join intermediate.int_identity_components r on r.record_key = m.key_origin_record "
+                f"where m.customer_key in ('{a_key}', '{b_key}')"
+            ).fetchall()
+        )
+    _write(
+        landing,
+        "sales/customers/customers_9002_bridge.csv",
+        f"customer_id,email,phone,created_at\nbridge-1,{a_email},{b_phone},2024-06-01 00:00:00\n",
+    )
     assert run_pipeline(landing=landing, warehouse=warehouse)
     with connection(warehouse, read_only=True) as con:
         log = con.execute(

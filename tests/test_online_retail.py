@@ -39,7 +39,16 @@ def retail(tmp_path_factory):
 
 def _accepted_lines(export: pd.DataFrame) -> pd.DataFrame:
     """What the contract should accept: no negative price, first copy of exact duplicates."""
-    content = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
+    content = [
+        "InvoiceNo",
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "UnitPrice",
+        "CustomerID",
+        "Country",
+    ]
     valid = export[export["price"] >= 0]
     return valid[~valid.duplicated(content, keep="first")]
 
@@ -60,9 +69,11 @@ def test_every_export_line_is_loaded_or_quarantined_with_a_reason(retail, export
             "select rows_landed, rows_loaded, rows_quarantined from ingest.load_manifest "
             "where source = 'sales' and entity = 'order_lines'"
         ).fetchone()
-        by_rule = dict(con.execute(
-            "select rule, count(*) from ingest.quarantine where entity = 'order_lines' group by 1"
-        ).fetchall())
+        by_rule = dict(
+            con.execute(
+                "select rule, count(*) from ingest.quarantine where entity = 'order_lines' group by 1"
+            ).fetchall()
+        )
         raw_rows = con.execute("select count(*) from raw.sales__order_lines").fetchone()[0]
         price_lines = con.execute(
             "select row_number, column_name, reason from ingest.quarantine "
@@ -71,7 +82,10 @@ def test_every_export_line_is_loaded_or_quarantined_with_a_reason(retail, export
     assert landed == len(export) == 541_909
     assert loaded + quarantined == landed
     assert loaded == raw_rows == len(accepted)
-    assert by_rule == {"range": len(negative_price), "duplicate_key": len(export) - len(negative_price) - len(accepted)}
+    assert by_rule == {
+        "range": len(negative_price),
+        "duplicate_key": len(export) - len(negative_price) - len(accepted),
+    }
     # the quarantined line numbers are the export's own line numbers (the mapping keeps order)
     assert [line for line, _, _ in price_lines] == negative_price["line_number"].tolist()
     assert {(column, reason) for _, column, reason in price_lines} == {
@@ -87,10 +101,14 @@ def test_staging_figures_match_the_export(retail, export):
         lines, revenue, items = con.execute(
             "select count(*), sum(line_amount)::double, sum(quantity) from staging.stg_sales__order_lines"
         ).fetchone()
-        by_status = dict(con.execute(
-            "select status, count(*) from staging.stg_sales__orders group by 1"
-        ).fetchall())
-        anonymous = con.execute("select count(*) from staging.stg_sales__orders where is_anonymous").fetchone()[0]
+        by_status = dict(
+            con.execute(
+                "select status, count(*) from staging.stg_sales__orders group by 1"
+            ).fetchall()
+        )
+        anonymous = con.execute(
+            "select count(*) from staging.stg_sales__orders where is_anonymous"
+        ).fetchone()[0]
         customers = con.execute("select count(*) from staging.stg_sales__customers").fetchone()[0]
         net = con.execute("select sum(net_amount)::double from marts.fct_orders").fetchone()[0]
         refund = con.execute(
@@ -100,7 +118,10 @@ def test_staging_figures_match_the_export(retail, export):
     assert revenue == pytest.approx((accepted["qty"] * accepted["price"]).sum(), abs=0.01)
     assert items == accepted["qty"].sum()
     credit_notes = invoices.index.str.startswith("C")
-    assert by_status == {"completed": int((~credit_notes).sum()), "refunded": int(credit_notes.sum())}
+    assert by_status == {
+        "completed": int((~credit_notes).sum()),
+        "refunded": int(credit_notes.sum()),
+    }
     assert anonymous == int(invoices["customer"].isna().sum())
     assert customers == export["CustomerID"].nunique()
     # credit notes net against revenue: total net = the sum of every accepted line
@@ -126,7 +147,9 @@ def test_repeat_purchase_rate_and_first_cohort_match_the_export(retail, export):
     cohort = set(first[first == cohort_month].index)
     months = (invoices["month"].max() - cohort_month).n + 1
     expected_active = [
-        invoices[(invoices["month"] == cohort_month + k) & invoices["customer"].isin(cohort)]["customer"].nunique()
+        invoices[(invoices["month"] == cohort_month + k) & invoices["customer"].isin(cohort)][
+            "customer"
+        ].nunique()
         for k in range(months)
     ]
     with connection(warehouse, read_only=True) as con:
@@ -138,7 +161,9 @@ def test_repeat_purchase_rate_and_first_cohort_match_the_export(retail, export):
             "where cohort_month = ? order by months_since_first_purchase",
             [cohort_month.to_timestamp().date()],
         ).fetchall()
-    print(f"online retail: repeat purchase rate {rate:.4f}; first cohort {cohort_month} of {len(cohort)}")
+    print(
+        f"online retail: repeat purchase rate {rate:.4f}; first cohort {cohort_month} of {len(cohort)}"
+    )
     assert rate == pytest.approx(expected_rate)
     assert [r[0] for r in rows] == [len(cohort)] * months
     assert [r[1] for r in rows] == expected_active

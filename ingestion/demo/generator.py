@@ -95,9 +95,7 @@ class _Writer:
         self.con.unregister("frame")
         first_line = 1 if relative.endswith((".jsonl", ".parquet")) else 2
         for index, rule in (bad or {}).items():
-            self.bad_rows.append(
-                {"file": relative, "line": int(index) + first_line, "rule": rule}
-            )
+            self.bad_rows.append({"file": relative, "line": int(index) + first_line, "rule": rule})
 
 
 def _ts(values: np.ndarray) -> pd.Series:
@@ -140,20 +138,29 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     country = _choice(rng, COUNTRIES, n, COUNTRY_WEIGHTS)
     domain = _choice(rng, DOMAINS, n)
     email = pd.Series(
-        [f"{f}.{lname}{i}@{d}".lower() for f, lname, i, d in zip(first, last, pid, domain, strict=True)]
+        [
+            f"{f}.{lname}{i}@{d}".lower()
+            for f, lname, i, d in zip(first, last, pid, domain, strict=True)
+        ]
     )
     # Unique, plausible numbers: the person id spread over area code, exchange and line.
     area = AREA_CODES[pid % len(AREA_CODES)]
     exchange = 200 + (pid // len(AREA_CODES)) % 800
     line_no = (pid // (len(AREA_CODES) * 800)) % 10_000 + rng.integers(0, 1, n)
-    e164 = pd.Series([f"+1{a}{x}{ln:04d}" for a, x, ln in zip(area, exchange, line_no, strict=True)])
-    handle = pd.Series([f"{f}{lname}{i}".lower() for f, lname, i in zip(first, last, pid, strict=True)])
+    e164 = pd.Series(
+        [f"+1{a}{x}{ln:04d}" for a, x, ln in zip(area, exchange, line_no, strict=True)]
+    )
+    handle = pd.Series(
+        [f"{f}{lname}{i}".lower() for f, lname, i in zip(first, last, pid, strict=True)]
+    )
     # Persona drives relationship type: how this person prefers to be served.
     persona = _choice(rng, ["human", "self", "auto"], n, [0.35, 0.4, 0.25])
     # Presence in each source. Marketing-only people are reached but never become leads.
     marketing_only = rng.random(n) < 0.05
     has_crm = (rng.random(n) < 0.8) & ~marketing_only
-    has_sales = ((rng.random(n) < 0.62) & has_crm) | ((rng.random(n) < 0.25) & ~has_crm & ~marketing_only)
+    has_sales = ((rng.random(n) < 0.62) & has_crm) | (
+        (rng.random(n) < 0.25) & ~has_crm & ~marketing_only
+    )
     has_social = (rng.random(n) < 0.25) & ~marketing_only
     first_seen = start + (rng.random(n) * horizon_s * 0.85).astype("timedelta64[s]")
 
@@ -162,9 +169,14 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     managers = pd.DataFrame(
         {
             "account_manager_id": [f"AM{i:04d}" for i in range(1, n_managers + 1)],
-            "name": [f"{f.title()} {lname}" for f, lname in zip(
-                _choice(rng, first_names, n_managers), _choice(rng, last_names, n_managers),
-                strict=True)],
+            "name": [
+                f"{f.title()} {lname}"
+                for f, lname in zip(
+                    _choice(rng, first_names, n_managers),
+                    _choice(rng, last_names, n_managers),
+                    strict=True,
+                )
+            ],
         }
     )
     writer.write(managers, "crm/account_managers/account_managers.csv")
@@ -190,7 +202,9 @@ def generate(options: GenerateOptions) -> dict[str, int]:
             "first_name": pd.Series(first[crm_idx]).str.title(),
             "last_name": last[crm_idx],
             "country": country[crm_idx],
-            "lead_source": _choice(rng, ["web", "referral", "event", "paid_social", "partner"], len(crm_idx)),
+            "lead_source": _choice(
+                rng, ["web", "referral", "event", "paid_social", "partner"], len(crm_idx)
+            ),
             "account_manager_id": None,
             "twitter_handle": np.where(
                 has_social[crm_idx], "@" + pd.Series(handle.iloc[crm_idx].values).str.title(), None
@@ -219,7 +233,9 @@ def generate(options: GenerateOptions) -> dict[str, int]:
         manager_for[assigned]
     ]
     # Planted duplicate contacts: same person typed in again, email in other case and spacing.
-    dup = contacts[(rng.random(len(contacts)) < 0.03) & ~placeholder & contacts["email"].notna()].copy()
+    dup = contacts[
+        (rng.random(len(contacts)) < 0.03) & ~placeholder & contacts["email"].notna()
+    ].copy()
     dup["contact_id"] = [f"D{i:07d}" for i in dup["person_id"]]
     dup["email"] = "  " + dup["email"].str.upper() + " "
     dup["phone"] = None
@@ -227,7 +243,13 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     contacts = pd.concat([contacts, dup], ignore_index=True)
     contact_of_person = dict(zip(contacts["person_id"], contacts["contact_id"], strict=False))
     identity.append(
-        pd.DataFrame({"source": "crm_contact", "record_id": contacts["contact_id"], "person_id": contacts["person_id"]})
+        pd.DataFrame(
+            {
+                "source": "crm_contact",
+                "record_id": contacts["contact_id"],
+                "person_id": contacts["person_id"],
+            }
+        )
     )
     # Phone formats vary by export; all resolve to the same E.164 number.
     fmt = rng.integers(0, 3, len(contacts))
@@ -240,9 +262,11 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     writer.write(contacts_out, "crm/contacts/contacts_0001.csv", bad_contacts)
     counts["crm/contacts"] = len(contacts_out)
     # Corrections delivered later: a newer updated_at with a changed country and name case.
-    fixed = contacts_out.loc[~contacts_out.index.isin(list(bad_contacts))].sample(
-        frac=0.02, random_state=options.seed
-    ).copy()
+    fixed = (
+        contacts_out.loc[~contacts_out.index.isin(list(bad_contacts))]
+        .sample(frac=0.02, random_state=options.seed)
+        .copy()
+    )
     fixed["updated_at"] = _ts(
         np.full(len(fixed), options.end - timedelta(days=1), dtype="datetime64[s]")
     ).values
@@ -256,15 +280,23 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     s_email = email.iloc[sales_idx].reset_index(drop=True)
     s_phone = e164.iloc[sales_idx].reset_index(drop=True).astype("object")
     variant = rng.random(ns)
-    s_email = np.where(variant < 0.15, s_email.str.upper(), np.where(variant < 0.25, " " + s_email, s_email))
+    s_email = np.where(
+        variant < 0.15, s_email.str.upper(), np.where(variant < 0.25, " " + s_email, s_email)
+    )
     s_phone = np.where(rng.random(ns) < 0.5, s_phone, None)
     # Rare typos in the email: the phone is then always present and shared, so the link holds.
     typo = rng.random(ns) < 0.01
-    s_email = np.where(typo, pd.Series(s_email).str.replace("@", "@@", regex=False).str.replace("@@", "a@"), s_email)
+    s_email = np.where(
+        typo,
+        pd.Series(s_email).str.replace("@", "@@", regex=False).str.replace("@@", "a@"),
+        s_email,
+    )
     s_phone = np.where(typo, e164.iloc[sales_idx].values, s_phone)
     # Only where the CRM contact carries the same phone can the link survive the noise.
     main_contacts = contacts[contacts["contact_id"].str.startswith("C")]
-    crm_phone_of = dict(zip(main_contacts["person_id"], main_contacts["phone"].notna(), strict=False))
+    crm_phone_of = dict(
+        zip(main_contacts["person_id"], main_contacts["phone"].notna(), strict=False)
+    )
     crm_has_phone = np.array([bool(crm_phone_of.get(p, False)) for p in pid[sales_idx]])
     s_email = np.where(typo & ~crm_has_phone, email.iloc[sales_idx].values, s_email)
     s_phone = np.where(typo & crm_has_phone, e164.iloc[sales_idx].values, s_phone)
@@ -287,7 +319,13 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     writer.write(customers.astype("string"), "sales/customers/customers_0001.csv")
     counts["sales/customers"] = len(customers)
     identity.append(
-        pd.DataFrame({"source": "sales_customer", "record_id": customers["customer_id"], "person_id": pid[sales_idx]})
+        pd.DataFrame(
+            {
+                "source": "sales_customer",
+                "record_id": customers["customer_id"],
+                "person_id": pid[sales_idx],
+            }
+        )
     )
 
     # ---------------------------------------------------------------- products
@@ -325,7 +363,9 @@ def generate(options: GenerateOptions) -> dict[str, int]:
             "order_id": [f"O{i:08d}" for i in range(1, order_count + 1)],
             "customer_id": customers["customer_id"].values[owner],
             "ordered_at": _ts(ordered_at),
-            "status": _choice(rng, ["completed", "cancelled", "refunded"], order_count, [0.92, 0.05, 0.03]),
+            "status": _choice(
+                rng, ["completed", "cancelled", "refunded"], order_count, [0.92, 0.05, 0.03]
+            ),
             "currency": "USD",
             "channel": _choice(rng, ["web", "app", "store"], order_count, [0.6, 0.3, 0.1]),
             "updated_at": _ts(ordered_at),
@@ -347,12 +387,20 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     writer.write(orders_out, "sales/orders/orders_0001.csv", bad_orders)
     counts["sales/orders"] = len(orders_out)
     # A later correction: some completed orders were refunded.
-    good_completed = orders.index[(orders["status"] == "completed") & ~orders.index.isin(list(bad_orders))]
-    refunded = orders.loc[rng.choice(good_completed, size=max(1, len(good_completed) // 100), replace=False)].copy()
+    good_completed = orders.index[
+        (orders["status"] == "completed") & ~orders.index.isin(list(bad_orders))
+    ]
+    refunded = orders.loc[
+        rng.choice(good_completed, size=max(1, len(good_completed) // 100), replace=False)
+    ].copy()
     refunded["status"] = "refunded"
-    refunded["updated_at"] = _ts(np.minimum(
-        pd.to_datetime(refunded["ordered_at"]).values.astype("datetime64[s]") + np.timedelta64(7 * 86_400, "s"),
-        end - np.timedelta64(1, "s"))).values
+    refunded["updated_at"] = _ts(
+        np.minimum(
+            pd.to_datetime(refunded["ordered_at"]).values.astype("datetime64[s]")
+            + np.timedelta64(7 * 86_400, "s"),
+            end - np.timedelta64(1, "s"),
+        )
+    ).values
     writer.write(refunded.astype("string"), "sales/orders/orders_0002_refunds.csv")
     counts["sales/orders_corrections"] = len(refunded)
 
@@ -362,7 +410,9 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     product = np.minimum((rng.pareto(1.2, len(line_order)) * 20).astype(int), n_products - 1)
     quantity = 1 + rng.poisson(0.5, len(line_order))
     unit_price = products["list_price"].values[product]
-    discount = np.where(rng.random(len(line_order)) < 0.1, np.round(unit_price * quantity * 0.1, 2), 0.0)
+    discount = np.where(
+        rng.random(len(line_order)) < 0.1, np.round(unit_price * quantity * 0.1, 2), 0.0
+    )
     lines = pd.DataFrame(
         {
             "order_line_id": [f"L{i:09d}" for i in range(1, len(line_order) + 1)],
@@ -387,15 +437,22 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     k = rng.poisson(np.where(persona[c_person - 1] == "human", 4, 3))
     who = np.repeat(np.arange(len(contacts)), k)
     span = (end - c_created[who]).astype("int64")
-    occurred = c_created[who] + (rng.random(len(who)) * span).astype("int64").astype("timedelta64[s]")
+    occurred = c_created[who] + (rng.random(len(who)) * span).astype("int64").astype(
+        "timedelta64[s]"
+    )
     p = persona[c_person[who] - 1]
     follow = rng.random(len(who)) < 0.8  # how often a person acts in their persona
-    handler = np.where(follow, np.select([p == "human", p == "self"], ["agent", "self_service"], "automated"),
-                       _choice(rng, ["agent", "self_service", "automated"], len(who)))
+    handler = np.where(
+        follow,
+        np.select([p == "human", p == "self"], ["agent", "self_service"], "automated"),
+        _choice(rng, ["agent", "self_service", "automated"], len(who)),
+    )
     channel = np.select(
         [handler == "agent", handler == "self_service"],
-        [_choice(rng, ["phone", "chat", "meeting", "email"], len(who)),
-         _choice(rng, ["help_center", "faq", "app"], len(who))],
+        [
+            _choice(rng, ["phone", "chat", "meeting", "email"], len(who)),
+            _choice(rng, ["help_center", "faq", "app"], len(who)),
+        ],
         _choice(rng, ["email", "sms", "push"], len(who)),
     )
     resolution = (rng.exponential(20, len(who)) * 3600).astype("int64")
@@ -407,25 +464,39 @@ def generate(options: GenerateOptions) -> dict[str, int]:
             "contact_id": c_id[who],
             "channel": channel,
             "occurred_at": _ts(occurred),
-            "interaction_type": np.where(handler == "agent", "ticket", np.where(handler == "automated", "message", "session")),
+            "interaction_type": np.where(
+                handler == "agent", "ticket", np.where(handler == "automated", "message", "session")
+            ),
             "handled_by": handler,
             "resolved_at": resolved,
-            "agent_id": np.where(handler == "agent", _choice(rng, [f"AG{i:03d}" for i in range(40)], len(who)), None),
+            "agent_id": np.where(
+                handler == "agent", _choice(rng, [f"AG{i:03d}" for i in range(40)], len(who)), None
+            ),
             "status": np.where(is_open, "open", "resolved"),
         }
     )
     writer.write(interactions, "crm/interactions/interactions_0001.csv")
     # A malformed line appended by a broken export: too many fields.
     with (out / "crm/interactions/interactions_0001.csv").open("a") as export:
-        export.write("I99999999,C0000001,phone,2024-01-01 00:00:00,ticket,agent,,AG001,open,EXTRA\n")
-    writer.bad_rows.append({"file": "crm/interactions/interactions_0001.csv", "line": len(interactions) + 2, "rule": "well_formed_line"})
+        export.write(
+            "I99999999,C0000001,phone,2024-01-01 00:00:00,ticket,agent,,AG001,open,EXTRA\n"
+        )
+    writer.bad_rows.append(
+        {
+            "file": "crm/interactions/interactions_0001.csv",
+            "line": len(interactions) + 2,
+            "rule": "well_formed_line",
+        }
+    )
     counts["crm/interactions"] = len(interactions) + 1
 
     # ---------------------------------------------------------------- surveys
     responders = rng.random(len(contacts)) < 0.35
     r_idx = np.repeat(np.flatnonzero(responders), 1 + rng.poisson(0.6, responders.sum()))
     r_span = (end - c_created[r_idx]).astype("int64")
-    r_at = c_created[r_idx] + (rng.random(len(r_idx)) * r_span).astype("int64").astype("timedelta64[s]")
+    r_at = c_created[r_idx] + (rng.random(len(r_idx)) * r_span).astype("int64").astype(
+        "timedelta64[s]"
+    )
     survey_type = _choice(rng, ["nps", "csat"], len(r_idx), [0.6, 0.4])
     nps = rng.choice(11, size=len(r_idx), p=np.array([2, 1, 1, 2, 2, 4, 6, 10, 16, 26, 30]) / 100)
     csat = rng.choice(np.arange(1, 6), size=len(r_idx), p=[0.05, 0.08, 0.17, 0.35, 0.35])
@@ -446,11 +517,15 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     counts["crm/survey_responses"] = len(surveys)
 
     # ---------------------------------------------------------------- loyalty
-    members = np.flatnonzero((rng.random(len(contacts)) < 0.3) & contacts["contact_id"].str.startswith("C").values)
+    members = np.flatnonzero(
+        (rng.random(len(contacts)) < 0.3) & contacts["contact_id"].str.startswith("C").values
+    )
     events = []
     eid = 0
     tiers = ["bronze", "silver", "gold", "platinum"]
-    m_enroll = c_created[members] + (rng.random(len(members)) * 30 * 86_400).astype("int64").astype("timedelta64[s]")
+    m_enroll = c_created[members] + (rng.random(len(members)) * 30 * 86_400).astype("int64").astype(
+        "timedelta64[s]"
+    )
     n_earn = rng.poisson(4, len(members))
     for m, enrolled, k_earn in zip(members, m_enroll, n_earn, strict=True):
         if enrolled >= end:
@@ -472,13 +547,28 @@ def generate(options: GenerateOptions) -> dict[str, int]:
                 spend = int(rng.integers(50, balance + 1))
                 balance -= spend
                 eid += 1
-                events.append((f"E{eid:08d}", c_id[m], "redeem", -spend, t + np.timedelta64(3600, "s"), None))
+                events.append(
+                    (f"E{eid:08d}", c_id[m], "redeem", -spend, t + np.timedelta64(3600, "s"), None)
+                )
             if rng.random() < 0.15 and tier < 3:
                 tier += 1
                 eid += 1
-                events.append((f"E{eid:08d}", c_id[m], "tier_change", 0, t + np.timedelta64(7200, "s"), tiers[tier]))
-    loyalty = pd.DataFrame(events, columns=["event_id", "contact_id", "event_type", "points", "occurred_at", "tier"])
-    loyalty["occurred_at"] = _ts(loyalty["occurred_at"].values.astype("datetime64[s]")) if len(loyalty) else []
+                events.append(
+                    (
+                        f"E{eid:08d}",
+                        c_id[m],
+                        "tier_change",
+                        0,
+                        t + np.timedelta64(7200, "s"),
+                        tiers[tier],
+                    )
+                )
+    loyalty = pd.DataFrame(
+        events, columns=["event_id", "contact_id", "event_type", "points", "occurred_at", "tier"]
+    )
+    loyalty["occurred_at"] = (
+        _ts(loyalty["occurred_at"].values.astype("datetime64[s]")) if len(loyalty) else []
+    )
     writer.write(loyalty, "crm/loyalty_events/loyalty_events_0001.jsonl")
     counts["crm/loyalty_events"] = len(loyalty)
 
@@ -489,7 +579,9 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     crm_email_shown = np.zeros(n + 1, dtype=bool)
     shown = contacts["email"].notna() & (contacts["email"] != PLACEHOLDER_EMAIL)
     crm_email_shown[contacts.loc[shown, "person_id"].values] = True
-    by_email = marketing_only[t_idx] | ((rng.random(len(t_idx)) < 0.2) & crm_email_shown[pid[t_idx]])
+    by_email = marketing_only[t_idx] | (
+        (rng.random(len(t_idx)) < 0.2) & crm_email_shown[pid[t_idx]]
+    )
     touch_contact = np.array([contact_of_person.get(p) for p in pid[t_idx]], dtype=object)
     touch_contact = np.where(by_email, None, touch_contact)
     by_email = by_email | pd.isna(touch_contact)
@@ -497,9 +589,13 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     touches = pd.DataFrame(
         {
             "touch_id": [f"T{i:08d}" for i in range(1, len(t_idx) + 1)],
-            "touch_type": np.where(is_auto & (rng.random(len(t_idx)) < 0.6),
-                                   _choice(rng, ["recommendation_click", "triggered_message"], len(t_idx)),
-                                   _choice(rng, ["send", "open", "click", "impression"], len(t_idx), [0.4, 0.3, 0.2, 0.1])),
+            "touch_type": np.where(
+                is_auto & (rng.random(len(t_idx)) < 0.6),
+                _choice(rng, ["recommendation_click", "triggered_message"], len(t_idx)),
+                _choice(
+                    rng, ["send", "open", "click", "impression"], len(t_idx), [0.4, 0.3, 0.2, 0.1]
+                ),
+            ),
             "occurred_at": _ts(t_at),
             "contact_id": touch_contact,
             "email": np.where(by_email, email.iloc[t_idx].values, None),
@@ -512,14 +608,21 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     counts["crm/campaign_touches"] = len(touches)
     touch_emails = touches.loc[touches["email"].notna(), "email"]
     identity.append(
-        pd.DataFrame({"source": "email_seen", "record_id": touch_emails.str.strip().str.lower(),
-                      "person_id": pid[t_idx][touches["email"].notna().values]})
+        pd.DataFrame(
+            {
+                "source": "email_seen",
+                "record_id": touch_emails.str.strip().str.lower(),
+                "person_id": pid[t_idx][touches["email"].notna().values],
+            }
+        )
     )
 
     # ---------------------------------------------------------------- social
     soc_idx = np.flatnonzero(has_social)
     lists_handle = has_crm[soc_idx]
-    profile_email = np.where(~lists_handle | (rng.random(len(soc_idx)) < 0.2), email.iloc[soc_idx].values, None)
+    profile_email = np.where(
+        ~lists_handle | (rng.random(len(soc_idx)) < 0.2), email.iloc[soc_idx].values, None
+    )
     profiles = pd.DataFrame(
         {
             "profile_id": [f"TW{i:07d}" for i in pid[soc_idx]],
@@ -533,15 +636,32 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     # Social-only people without an email have no link, and are their own customers.
     writer.write(profiles, "social/profiles/profiles_0001.csv")
     counts["social/profiles"] = len(profiles)
-    identity.append(pd.DataFrame({"source": "social_profile", "record_id": profiles["profile_id"], "person_id": pid[soc_idx]}))
+    identity.append(
+        pd.DataFrame(
+            {
+                "source": "social_profile",
+                "record_id": profiles["profile_id"],
+                "person_id": pid[soc_idx],
+            }
+        )
+    )
 
     n_posts = max(10, options.days * 2)
     posts = pd.DataFrame(
         {
             "post_id": [f"BP{i:06d}" for i in range(1, n_posts + 1)],
             "platform": "twitter",
-            "posted_at": _ts(start + (np.sort(rng.random(n_posts)) * horizon_s).astype("int64").astype("timedelta64[s]")),
-            "text": _choice(rng, ["New arrivals are here", "Weekend sale", "Meet our makers", "Tips and tricks"], n_posts),
+            "posted_at": _ts(
+                start
+                + (np.sort(rng.random(n_posts)) * horizon_s)
+                .astype("int64")
+                .astype("timedelta64[s]")
+            ),
+            "text": _choice(
+                rng,
+                ["New arrivals are here", "Weekend sale", "Meet our makers", "Tips and tricks"],
+                n_posts,
+            ),
             "campaign_id": _choice(rng, [f"CMP{i:03d}" for i in range(1, 25)], n_posts),
         }
     )
@@ -550,12 +670,23 @@ def generate(options: GenerateOptions) -> dict[str, int]:
 
     s_who = np.repeat(np.arange(len(soc_idx)), rng.poisson(16, len(soc_idx)))
     s_start = first_seen[soc_idx][s_who]
-    s_at = s_start + (rng.random(len(s_who)) * (end - s_start).astype("int64")).astype("int64").astype("timedelta64[s]")
-    s_type = _choice(rng, ["mention", "comment", "like", "share", "direct_message", "review", "referral"],
-                     len(s_who), [0.25, 0.2, 0.3, 0.1, 0.05, 0.07, 0.03])
+    s_at = s_start + (rng.random(len(s_who)) * (end - s_start).astype("int64")).astype(
+        "int64"
+    ).astype("timedelta64[s]")
+    s_type = _choice(
+        rng,
+        ["mention", "comment", "like", "share", "direct_message", "review", "referral"],
+        len(s_who),
+        [0.25, 0.2, 0.3, 0.1, 0.05, 0.07, 0.03],
+    )
     mood = rng.random(len(s_who))
-    text = np.where(mood < 0.55, _choice(rng, POSITIVE, len(s_who)),
-                    np.where(mood < 0.75, _choice(rng, NEGATIVE, len(s_who)), _choice(rng, NEUTRAL, len(s_who))))
+    text = np.where(
+        mood < 0.55,
+        _choice(rng, POSITIVE, len(s_who)),
+        np.where(
+            mood < 0.75, _choice(rng, NEGATIVE, len(s_who)), _choice(rng, NEUTRAL, len(s_who))
+        ),
+    )
     email_shown = crm_email_shown[1:].copy()
     email_shown[sales_idx[pd.notna(s_email) & ~typo]] = True
     email_shown[soc_idx[pd.notna(profile_email)]] = True
@@ -569,28 +700,50 @@ def generate(options: GenerateOptions) -> dict[str, int]:
             "interaction_type": s_type,
             "occurred_at": _ts(s_at),
             "text": np.where(np.isin(s_type, ["like", "share", "referral"]), None, text),
-            "post_id": np.where(np.isin(s_type, ["comment", "like", "share"]), posts["post_id"].values[rng.integers(0, n_posts, len(s_who))], None),
-            "referred_email": np.where(s_type == "referral", email.iloc[referred_person - 1].values, None),
+            "post_id": np.where(
+                np.isin(s_type, ["comment", "like", "share"]),
+                posts["post_id"].values[rng.integers(0, n_posts, len(s_who))],
+                None,
+            ),
+            "referred_email": np.where(
+                s_type == "referral", email.iloc[referred_person - 1].values, None
+            ),
         }
     )
     writer.write(social, "social/interactions/interactions_0001.jsonl")
     counts["social/interactions"] = len(social)
     referred = social["referred_email"].notna()
-    identity.append(pd.DataFrame({"source": "email_seen", "record_id": social.loc[referred, "referred_email"],
-                                  "person_id": referred_person[referred.values]}))
+    identity.append(
+        pd.DataFrame(
+            {
+                "source": "email_seen",
+                "record_id": social.loc[referred, "referred_email"],
+                "person_id": referred_person[referred.values],
+            }
+        )
+    )
 
     # ---------------------------------------------------------------- truth
     truth = out / "_truth"
     truth.mkdir(parents=True, exist_ok=True)
     ident = pd.concat(identity, ignore_index=True).drop_duplicates(["source", "record_id"])
     ident.sort_values(["source", "record_id"]).to_csv(truth / "identity.csv", index=False)
-    pd.DataFrame(writer.bad_rows).sort_values(["file", "line"]).to_csv(truth / "bad_rows.csv", index=False)
+    pd.DataFrame(writer.bad_rows).sort_values(["file", "line"]).to_csv(
+        truth / "bad_rows.csv", index=False
+    )
     (truth / "generation.json").write_text(
         json.dumps(
-            {"scale": options.scale, "seed": options.seed, "start": options.start.isoformat(),
-             "days": options.days, "as_of": (options.end - timedelta(seconds=1)).date().isoformat(),
-             "placeholders": {"email": PLACEHOLDER_EMAIL, "phone": PLACEHOLDER_PHONE},
-             "rows": counts},
-            indent=2, sort_keys=True)
+            {
+                "scale": options.scale,
+                "seed": options.seed,
+                "start": options.start.isoformat(),
+                "days": options.days,
+                "as_of": (options.end - timedelta(seconds=1)).date().isoformat(),
+                "placeholders": {"email": PLACEHOLDER_EMAIL, "phone": PLACEHOLDER_PHONE},
+                "rows": counts,
+            },
+            indent=2,
+            sort_keys=True,
+        )
     )
     return counts

@@ -48,7 +48,9 @@ class GammaGammaParams:
     log_likelihood: float
 
 
-def _bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+def _bgnbd_log_likelihood(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
     r, alpha, a, b = params
     a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
     a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
@@ -69,25 +71,42 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbdParams:
         params = np.exp(log_params)
         return -_bgnbd_log_likelihood(params, x, t_x / scale, T / scale).sum()
 
-    result = minimize(objective, x0=np.log([1.0, 1.0, 1.0, 1.0]), method="Nelder-Mead",
-                      options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-7})
+    result = minimize(
+        objective,
+        x0=np.log([1.0, 1.0, 1.0, 1.0]),
+        method="Nelder-Mead",
+        options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-7},
+    )
     result = minimize(objective, x0=result.x, method="L-BFGS-B")
     r, alpha, a, b = np.exp(result.x)
-    return BgNbdParams(r=r, alpha=alpha * scale, a=a, b=b,
-                       log_likelihood=float(_bgnbd_log_likelihood(np.array([r, alpha * scale, a, b]), x, t_x, T).sum()))
+    return BgNbdParams(
+        r=r,
+        alpha=alpha * scale,
+        a=a,
+        b=b,
+        log_likelihood=float(
+            _bgnbd_log_likelihood(np.array([r, alpha * scale, a, b]), x, t_x, T).sum()
+        ),
+    )
 
 
-def probability_alive(params: BgNbdParams, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+def probability_alive(
+    params: BgNbdParams, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
     """P(still active at T | x, t_x, T). 1 for customers who never repeated (BG/NBD)."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_ratio = np.log(a) - np.log(b + x - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+        log_ratio = (
+            np.log(a) - np.log(b + x - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+        )
         odds = np.where(x > 0, np.exp(log_ratio), 0.0)
     return 1.0 / (1.0 + odds)
 
 
-def expected_purchases(params: BgNbdParams, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+def expected_purchases(
+    params: BgNbdParams, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
     """Expected purchases in the next ``t`` time units given each customer's history."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
@@ -100,8 +119,13 @@ def expected_purchases(params: BgNbdParams, t: float, x: np.ndarray, t_x: np.nda
 def _gg_log_likelihood(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
     p, q, v = params
     return (
-        gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v)
-        + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(x * m + v)
+        gammaln(p * x + q)
+        - gammaln(p * x)
+        - gammaln(q)
+        + q * np.log(v)
+        + (p * x - 1) * np.log(m)
+        + p * x * np.log(x)
+        - (p * x + q) * np.log(x * m + v)
     )
 
 
@@ -117,12 +141,18 @@ def fit_gamma_gamma(x: np.ndarray, m: np.ndarray) -> GammaGammaParams:
     def objective(log_params: np.ndarray) -> float:
         return -_gg_log_likelihood(np.exp(log_params), x, m / scale).sum()
 
-    result = minimize(objective, x0=np.log([1.0, 1.0, 1.0]), method="Nelder-Mead",
-                      options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-7})
+    result = minimize(
+        objective,
+        x0=np.log([1.0, 1.0, 1.0]),
+        method="Nelder-Mead",
+        options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-7},
+    )
     result = minimize(objective, x0=result.x, method="L-BFGS-B")
     p, q, v = np.exp(result.x)
     params = np.array([p, q, v * scale])
-    return GammaGammaParams(p=p, q=q, v=v * scale, log_likelihood=float(_gg_log_likelihood(params, x, m).sum()))
+    return GammaGammaParams(
+        p=p, q=q, v=v * scale, log_likelihood=float(_gg_log_likelihood(params, x, m).sum())
+    )
 
 
 def expected_average_value(params: GammaGammaParams, x: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -155,7 +185,9 @@ def predicted_clv(
     return total
 
 
-def check_fit_possible(x: np.ndarray, min_customers: int = 20, min_repeat_buyers: int = 10) -> str | None:
+def check_fit_possible(
+    x: np.ndarray, min_customers: int = 20, min_repeat_buyers: int = 10
+) -> str | None:
     """Why the data cannot support a fit, or None. Callers warn and write null predictions."""
     x = np.asarray(x, dtype=float)
     if len(x) < min_customers:
@@ -167,4 +199,6 @@ def check_fit_possible(x: np.ndarray, min_customers: int = 20, min_repeat_buyers
 
 
 def warn_not_fitted(reason: str) -> None:
-    warnings.warn(f"CLV model not fitted: {reason}; predictions are null", ClvFitWarning, stacklevel=2)
+    warnings.warn(
+        f"CLV model not fitted: {reason}; predictions are null", ClvFitWarning, stacklevel=2
+    )

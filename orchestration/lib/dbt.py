@@ -20,12 +20,15 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 def _project_files_newer_than(path: Path) -> bool:
     built = path.stat().st_mtime
     folders = ("models", "macros", "tests", "snapshots", "seeds")
-    return any(
-        f.stat().st_mtime > built
-        for folder in folders
-        for f in (DBT_PROJECT_DIR / folder).rglob("*")
-        if f.is_file()
-    ) or (DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime > built
+    return (
+        any(
+            f.stat().st_mtime > built
+            for folder in folders
+            for f in (DBT_PROJECT_DIR / folder).rglob("*")
+            if f.is_file()
+        )
+        or (DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime > built
+    )
 
 
 def ensure_manifest() -> Path:
@@ -39,8 +42,15 @@ def ensure_manifest() -> Path:
     if not manifest.exists() or _project_files_newer_than(manifest):
         dbt = Path(sys.executable).with_name("dbt")
         subprocess.run(
-            [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-             "--profiles-dir", str(DBT_PROJECT_DIR)],
+            [
+                str(dbt),
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+            ],
             check=True,
             env={**os.environ, "DO_NOT_TRACK": "1"},
         )

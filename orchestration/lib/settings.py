@@ -34,26 +34,34 @@ class C360Settings(dg.ConfigurableResource):
 
     @property
     def landing(self) -> Path:
-        return Path(self.landing_dir) if self.landing_dir else _env_path(
-            "C360_LANDING_DIR", self.data_dir / "landing"
+        return (
+            Path(self.landing_dir)
+            if self.landing_dir
+            else _env_path("C360_LANDING_DIR", self.data_dir / "landing")
         )
 
     @property
     def warehouse(self) -> Path:
-        return Path(self.warehouse_path) if self.warehouse_path else _env_path(
-            "C360_WAREHOUSE_PATH", self.data_dir / "warehouse.duckdb"
+        return (
+            Path(self.warehouse_path)
+            if self.warehouse_path
+            else _env_path("C360_WAREHOUSE_PATH", self.data_dir / "warehouse.duckdb")
         )
 
     @property
     def serving(self) -> Path:
-        return Path(self.serving_path) if self.serving_path else _env_path(
-            "C360_SERVING_PATH", self.warehouse.with_name("serving.duckdb")
+        return (
+            Path(self.serving_path)
+            if self.serving_path
+            else _env_path("C360_SERVING_PATH", self.warehouse.with_name("serving.duckdb"))
         )
 
     @property
     def reports(self) -> Path:
-        return Path(self.reports_dir) if self.reports_dir else _env_path(
-            "C360_REPORTS_DIR", self.data_dir / "reports"
+        return (
+            Path(self.reports_dir)
+            if self.reports_dir
+            else _env_path("C360_REPORTS_DIR", self.data_dir / "reports")
         )
 
     @property

@@ -65,39 +65,59 @@ def test_bad_row_is_quarantined_with_file_line_and_rule(tmp_path, row, column, r
     ("content", "rule", "message_part"),
     [
         (b"", "not_empty", "empty"),
-        ("order_id,ordered_at\no1,2024-01-01\n", "required_column", "missing required column(s) customer_id"),
+        (
+            "order_id,ordered_at\no1,2024-01-01\n",
+            "required_column",
+            "missing required column(s) customer_id",
+        ),
         (HEADER.encode() + b"o1,caf\xe9,2024-01-01,completed\n", "decodable", "not valid UTF-8"),
         (HEADER + "o1,c1,2024-01-01,completed\no2,c1,2024-01-0", "complete", "truncated"),
-        (gzip.compress((HEADER + "o1,c1,2024-01-01,completed\n").encode())[:-12], "complete", "truncated"),
+        (
+            gzip.compress((HEADER + "o1,c1,2024-01-01,completed\n").encode())[:-12],
+            "complete",
+            "truncated",
+        ),
     ],
     ids=["empty", "missing-column", "undecodable", "truncated", "truncated-gzip"],
 )
 def test_unusable_file_is_rejected_whole(tmp_path, content, rule, message_part):
-    name = "orders.csv.gz" if isinstance(content, bytes) and content[:2] == b"\x1f\x8b" else "orders.csv"
+    name = (
+        "orders.csv.gz"
+        if isinstance(content, bytes) and content[:2] == b"\x1f\x8b"
+        else "orders.csv"
+    )
     _land(tmp_path / "landing", name, content)
     [result] = _load(tmp_path).files
     assert result.status == "rejected"
     assert f"sales/orders/{name}" in result.error and message_part in result.error
     with connection(tmp_path / "w.duckdb") as con:
         assert con.execute("select count(*) from raw.sales__orders").fetchone()[0] == 0
-        assert con.execute(
-            "select status, rule from ingest.load_manifest"
-        ).fetchall() == [("rejected", rule)]
+        assert con.execute("select status, rule from ingest.load_manifest").fetchall() == [
+            ("rejected", rule)
+        ]
 
 
 def test_extra_columns_are_kept_and_reported_as_drift(tmp_path):
-    _land(tmp_path / "landing", "orders.csv", "ORDER_ID,Customer_Id,ordered_at,coupon\no1,c1,2024-01-01,X\n")
+    _land(
+        tmp_path / "landing",
+        "orders.csv",
+        "ORDER_ID,Customer_Id,ordered_at,coupon\no1,c1,2024-01-01,X\n",
+    )
     [result] = _load(tmp_path).files
     assert result.schema_drift == ["coupon"]
     with connection(tmp_path / "w.duckdb") as con:
-        assert con.execute("select order_id, status, _extra->>'coupon' from raw.sales__orders").fetchall() == [
-            ("o1", "completed", "X")
-        ]
+        assert con.execute(
+            "select order_id, status, _extra->>'coupon' from raw.sales__orders"
+        ).fetchall() == [("o1", "completed", "X")]
 
 
 def test_json_lines_and_parquet_load_with_line_numbers(tmp_path):
     landing = tmp_path / "landing"
-    _land(landing, "a.jsonl", '{"ORDER_ID":"o1","customer_id":"c1","ordered_at":"2024-01-01T10:00:00+02:00"}\n{bad\n')
+    _land(
+        landing,
+        "a.jsonl",
+        '{"ORDER_ID":"o1","customer_id":"c1","ordered_at":"2024-01-01T10:00:00+02:00"}\n{bad\n',
+    )
     import duckdb
 
     duckdb.sql(
@@ -107,7 +127,9 @@ def test_json_lines_and_parquet_load_with_line_numbers(tmp_path):
     report = _load(tmp_path)
     assert [(f.rows_loaded, f.rows_quarantined) for f in report.files] == [(1, 1), (1, 0)]
     with connection(tmp_path / "w.duckdb") as con:
-        rows = con.execute("select order_id, ordered_at::varchar, _row_number from raw.sales__orders order by 1").fetchall()
+        rows = con.execute(
+            "select order_id, ordered_at::varchar, _row_number from raw.sales__orders order by 1"
+        ).fetchall()
     # The +02:00 offset is honoured: stored in UTC.
     assert rows == [("o1", "2024-01-01 08:00:00", 1), ("o2", "2024-01-02 00:00:00", 1)]
     assert _quarantine(tmp_path)[0][1:4] == (2, None, "well_formed_line")
@@ -119,7 +141,10 @@ def _table_contents(db: Path) -> dict[str, list]:
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in ('raw', 'ingest') order by all"
         ).fetchall()
-        return {f"{s}.{t}": sorted(map(repr, con.execute(f"select * from {s}.{t}").fetchall())) for s, t in tables}
+        return {
+            f"{s}.{t}": sorted(map(repr, con.execute(f"select * from {s}.{t}").fetchall()))
+            for s, t in tables
+        }
 
 
 def test_loading_the_same_landing_twice_changes_nothing(demo_landing, tmp_path):
@@ -130,7 +155,9 @@ def test_loading_the_same_landing_twice_changes_nothing(demo_landing, tmp_path):
     with connection(db) as con:
         second = load_landing(con, demo_landing, "b2")
     assert first.totals()["files_loaded"] > 10
-    assert second.totals()["files_loaded"] == 0 and second.totals()["files_skipped"] == len(first.files)
+    assert second.totals()["files_loaded"] == 0 and second.totals()["files_skipped"] == len(
+        first.files
+    )
     assert _table_contents(db) == before
     # every landed row is loaded or quarantined, per file
     with connection(db) as con:
@@ -144,7 +171,11 @@ def test_loading_the_same_landing_twice_changes_nothing(demo_landing, tmp_path):
 def test_changed_file_under_same_name_is_a_new_version(tmp_path):
     _land(tmp_path / "landing", "orders.csv", HEADER + "o1,c1,2024-01-01,completed\n")
     _load(tmp_path)
-    _land(tmp_path / "landing", "orders.csv", HEADER.replace("status", "status,updated_at") + "o1,c1,2024-01-01,refunded,2024-02-01\n")
+    _land(
+        tmp_path / "landing",
+        "orders.csv",
+        HEADER.replace("status", "status,updated_at") + "o1,c1,2024-01-01,refunded,2024-02-01\n",
+    )
     [result] = _load(tmp_path, "b2").files
     assert result.status == "loaded"
     with connection(tmp_path / "w.duckdb") as con:
@@ -161,22 +192,37 @@ def test_crash_mid_load_then_rerun_equals_clean_run(demo_landing, tmp_path, cras
     )
     crashed = tmp_path / "crashed.duckdb"
     env = {**os.environ, CRASH_POINT_ENV: crash_point}
-    killed = subprocess.run([sys.executable, "-c", script, str(crashed), str(demo_landing)], env=env)
+    killed = subprocess.run(
+        [sys.executable, "-c", script, str(crashed), str(demo_landing)], env=env
+    )
     assert killed.returncode == 86  # the process died mid-load, without cleanup
     env.pop(CRASH_POINT_ENV)
-    subprocess.run([sys.executable, "-c", script, str(crashed), str(demo_landing)], env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-c", script, str(crashed), str(demo_landing)], env=env, check=True
+    )
     clean = tmp_path / "clean.duckdb"
-    subprocess.run([sys.executable, "-c", script, str(clean), str(demo_landing)], env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-c", script, str(clean), str(demo_landing)], env=env, check=True
+    )
 
     def comparable(db):
         contents = _table_contents(db)
         # load ids, batch ids and timestamps differ between runs by nature
         with connection(db, read_only=True) as con:
             raw = {
-                t: sorted(con.execute(f"select * exclude (_load_id, _batch_id, _loaded_at) from raw.{t}").fetchall(), key=repr)
+                t: sorted(
+                    con.execute(
+                        f"select * exclude (_load_id, _batch_id, _loaded_at) from raw.{t}"
+                    ).fetchall(),
+                    key=repr,
+                )
                 for t in [k.split(".")[1] for k in contents if k.startswith("raw.")]
             }
-            quarantine = sorted(con.execute("select file_path, row_number, rule, reason from ingest.quarantine").fetchall())
+            quarantine = sorted(
+                con.execute(
+                    "select file_path, row_number, rule, reason from ingest.quarantine"
+                ).fetchall()
+            )
         return raw, quarantine
 
     assert comparable(crashed) == comparable(clean)

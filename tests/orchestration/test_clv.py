@@ -40,7 +40,15 @@ def test_parameters_are_recovered_from_simulated_customers():
     x, t_x, T, m = simulate(20_000)
     bgnbd = clv.fit_bgnbd(x, t_x, T)
     gg = clv.fit_gamma_gamma(x, m)
-    fitted = {"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b, "p": gg.p, "q": gg.q, "v": gg.v}
+    fitted = {
+        "r": bgnbd.r,
+        "alpha": bgnbd.alpha,
+        "a": bgnbd.a,
+        "b": bgnbd.b,
+        "p": gg.p,
+        "q": gg.q,
+        "v": gg.v,
+    }
     print({k: round(v, 3) for k, v in fitted.items()})
     for name, true in {**TRUE_BGNBD, **TRUE_GG}.items():
         assert fitted[name] == pytest.approx(true, rel=TOLERANCE), name

@@ -9,14 +9,20 @@ def test_definitions_load_with_every_layer_in_one_graph():
     assert "raw/sales__orders" in keys  # ingestion
     assert "marts/dim_customer_360" in keys and "staging/stg_sales__orders" in keys  # dbt
     assert "serving/warehouse" in keys  # publish
-    check_names = {(("/".join(k.asset_key.path)), k.name) for k in repo.asset_graph.asset_check_keys}
+    check_names = {
+        (("/".join(k.asset_key.path)), k.name) for k in repo.asset_graph.asset_check_keys
+    }
     assert ("marts/dim_customer_360", "gx_error") in check_names  # GX
     assert ("raw/sales__orders", "gx_error") in check_names
     assert any(name.startswith("unique_") for _, name in check_names)  # dbt tests as checks
     # lineage: publish depends on the marts, the 360 on the raw orders (through dbt)
     graph = repo.asset_graph
-    assert dg.AssetKey(["marts", "dim_customer_360"]) in graph.get(dg.AssetKey(["serving", "warehouse"])).parent_keys
-    assert dg.AssetKey(["raw", "sales__orders"]) in graph.get(
-        dg.AssetKey(["staging", "stg_sales__orders"])
-    ).parent_keys
+    assert (
+        dg.AssetKey(["marts", "dim_customer_360"])
+        in graph.get(dg.AssetKey(["serving", "warehouse"])).parent_keys
+    )
+    assert (
+        dg.AssetKey(["raw", "sales__orders"])
+        in graph.get(dg.AssetKey(["staging", "stg_sales__orders"])).parent_keys
+    )
     assert defs.resolve_job_def("c360_build_job") is not None

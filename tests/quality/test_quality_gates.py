@@ -4,24 +4,20 @@ the previous good run; validations run in the database; results accumulate; Data
 
 import shutil
 import uuid
+
 import pandas as pd
 import pytest
 
-from ingestion.demo.generator import GenerateOptions, generate
 from ingestion.warehouse import connection
 from orchestration.cli import run_pipeline
 from quality.runner import run_suites
 from quality.suites import SuiteSpec, all_suites
+from tests.conftest import build_demo_warehouse
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("gates")
-    landing = root / "landing"
-    generate(GenerateOptions(out=landing, scale=0.003, seed=9))
-    warehouse = root / "warehouse.duckdb"
-    assert run_pipeline(landing=landing, warehouse=warehouse)
-    return landing, warehouse
+    return build_demo_warehouse(tmp_path_factory.mktemp("gates"), scale=0.003, seed=9)
 
 
 def _suite(name: str) -> SuiteSpec:
@@ -42,33 +38,87 @@ def _validate_planted(built, tmp_path, suite: str, *statements: str):
 @pytest.mark.parametrize(
     ("suite", "statements", "expectation", "column", "unexpected"),
     [
-        ("raw.sales__orders.error",
-         ["update raw.sales__orders set order_id = null where order_id in (select min(order_id) from raw.sales__orders)"],
-         "expect_column_values_to_not_be_null", "order_id", 1),
-        ("raw.sales__orders.error",
-         ["update raw.sales__orders set status = 'lost' where order_id in (select order_id from raw.sales__orders order by order_id limit 3)"],
-         "expect_column_values_to_be_in_set", "status", 3),
-        ("raw.sales__order_lines.error",
-         ["update raw.sales__order_lines set unit_price = -1 where order_line_id in (select order_line_id from raw.sales__order_lines order by 1 limit 2)"],
-         "expect_column_values_to_be_between", "unit_price", 2),
-        ("raw.crm__contacts.error",
-         ["insert into raw.crm__contacts select * from raw.crm__contacts order by contact_id limit 1"],
-         "expect_compound_columns_to_be_unique", "contact_id,updated_at,_load_id", 2),
-        ("raw.crm__interactions.warn",
-         ["update raw.crm__interactions set occurred_at = now()::timestamp + interval 30 day where interaction_id in (select min(interaction_id) from raw.crm__interactions)"],
-         "unexpected_rows_expectation", None, 1),
-        ("marts.dim_customer_360.error",
-         ["insert into marts.dim_customer_360 select * from marts.dim_customer_360 order by customer_key limit 1"],
-         "expect_column_values_to_be_unique", "customer_key", 2),
-        ("marts.dim_customer_360.error",
-         ["update marts.dim_customer_360 set lifecycle_stage = 'dormant' where customer_key in (select customer_key from marts.dim_customer_360 order by 1 limit 4)"],
-         "expect_column_values_to_be_in_set", "lifecycle_stage", 4),
-        ("marts.fct_feedback_monthly.error",
-         ["update marts.fct_feedback_monthly set nps = 150 where response_month = (select min(response_month) from marts.fct_feedback_monthly) and breakdown = 'all'"],
-         "expect_column_values_to_be_between", "nps", 1),
-        ("marts.customer_identity_map.warn",
-         ["update marts.customer_identity_map set component_size = 500 where record_id in (select record_id from marts.customer_identity_map order by 1 limit 5)"],
-         "expect_column_values_to_be_between", "component_size", 5),
+        (
+            "raw.sales__orders.error",
+            [
+                "update raw.sales__orders set order_id = null where order_id in (select min(order_id) from raw.sales__orders)"
+            ],
+            "expect_column_values_to_not_be_null",
+            "order_id",
+            1,
+        ),
+        (
+            "raw.sales__orders.error",
+            [
+                "update raw.sales__orders set status = 'lost' where order_id in (select order_id from raw.sales__orders order by order_id limit 3)"
+            ],
+            "expect_column_values_to_be_in_set",
+            "status",
+            3,
+        ),
+        (
+            "raw.sales__order_lines.error",
+            [
+                "update raw.sales__order_lines set unit_price = -1 where order_line_id in (select order_line_id from raw.sales__order_lines order by 1 limit 2)"
+            ],
+            "expect_column_values_to_be_between",
+            "unit_price",
+            2,
+        ),
+        (
+            "raw.crm__contacts.error",
+            [
+                "insert into raw.crm__contacts select * from raw.crm__contacts order by contact_id limit 1"
+            ],
+            "expect_compound_columns_to_be_unique",
+            "contact_id,updated_at,_load_id",
+            2,
+        ),
+        (
+            "raw.crm__interactions.warn",
+            [
+                "update raw.crm__interactions set occurred_at = now()::timestamp + interval 30 day where interaction_id in (select min(interaction_id) from raw.crm__interactions)"
+            ],
+            "unexpected_rows_expectation",
+            None,
+            1,
+        ),
+        (
+            "marts.dim_customer_360.error",
+            [
+                "insert into marts.dim_customer_360 select * from marts.dim_customer_360 order by customer_key limit 1"
+            ],
+            "expect_column_values_to_be_unique",
+            "customer_key",
+            2,
+        ),
+        (
+            "marts.dim_customer_360.error",
+            [
+                "update marts.dim_customer_360 set lifecycle_stage = 'dormant' where customer_key in (select customer_key from marts.dim_customer_360 order by 1 limit 4)"
+            ],
+            "expect_column_values_to_be_in_set",
+            "lifecycle_stage",
+            4,
+        ),
+        (
+            "marts.fct_feedback_monthly.error",
+            [
+                "update marts.fct_feedback_monthly set nps = 150 where response_month = (select min(response_month) from marts.fct_feedback_monthly) and breakdown = 'all'"
+            ],
+            "expect_column_values_to_be_between",
+            "nps",
+            1,
+        ),
+        (
+            "marts.customer_identity_map.warn",
+            [
+                "update marts.customer_identity_map set component_size = 500 where record_id in (select record_id from marts.customer_identity_map order by 1 limit 5)"
+            ],
+            "expect_column_values_to_be_between",
+            "component_size",
+            5,
+        ),
     ],
 )
 def test_planted_violation_fails_its_suite_with_the_right_expectation_and_count(
@@ -81,7 +131,9 @@ def test_planted_violation_fails_its_suite_with_the_right_expectation_and_count(
 
 def test_revenue_that_no_longer_reconciles_fails_the_360_suite(built, tmp_path):
     failures = _validate_planted(
-        built, tmp_path, "marts.dim_customer_360.error",
+        built,
+        tmp_path,
+        "marts.dim_customer_360.error",
         "update marts.dim_customer_360 set net_revenue = net_revenue + 10 "
         "where customer_key = (select min(customer_key) from marts.dim_customer_360)",
     )
@@ -91,7 +143,9 @@ def test_revenue_that_no_longer_reconciles_fails_the_360_suite(built, tmp_path):
 
 def test_row_count_falling_below_the_last_run_warns(built, tmp_path):
     failures = _validate_planted(
-        built, tmp_path, "raw.sales__customers.warn",
+        built,
+        tmp_path,
+        "raw.sales__customers.warn",
         "delete from raw.sales__customers where customer_id in (select customer_id from raw.sales__customers limit 3)",
     )
     assert ("expect_table_row_count_to_be_between", None) in failures
@@ -99,7 +153,9 @@ def test_row_count_falling_below_the_last_run_warns(built, tmp_path):
 
 def test_stale_source_warns(built, tmp_path):
     failures = _validate_planted(
-        built, tmp_path, "raw.crm__survey_responses.warn",
+        built,
+        tmp_path,
+        "raw.crm__survey_responses.warn",
         "update raw.crm__survey_responses set _loaded_at = _loaded_at - interval 30 day",
     )
     assert any("delivered" in f.details for f in failures.values()), failures
@@ -114,12 +170,16 @@ def test_error_failure_blocks_publish_and_serving_keeps_the_last_good_run(built)
     bytes_before = serving.read_bytes()
     # a writer outside the contract slips a keyless order into raw
     with connection(warehouse) as con:
-        con.execute("insert into raw.sales__orders (order_id, customer_id, ordered_at, status) "
-                    "values (null, 'x', timestamp '2024-01-01', 'completed')")
+        con.execute(
+            "insert into raw.sales__orders (order_id, customer_id, ordered_at, status) "
+            "values (null, 'x', timestamp '2024-01-01', 'completed')"
+        )
     assert not run_pipeline(landing=landing, warehouse=warehouse)
     assert serving.read_bytes() == bytes_before
     with connection(serving, read_only=True) as con:
-        assert con.execute("select run_id, published_at from audit.publish_log").fetchall() == before
+        assert (
+            con.execute("select run_id, published_at from audit.publish_log").fetchall() == before
+        )
         assert con.execute("select count(*) from marts.dim_customer_360").fetchone()[0] == customers
     with connection(warehouse, read_only=True) as con:
         runs = con.execute("select count(distinct run_id) from quality.check_results").fetchone()[0]
@@ -128,13 +188,26 @@ def test_error_failure_blocks_publish_and_serving_keeps_the_last_good_run(built)
             "where not success and severity = 'error'"
         ).fetchall()
     assert runs == 2  # results accumulate across runs
-    assert ("raw.sales__orders.error", "expect_column_values_to_not_be_null", "order_id", 1) in failed
+    assert (
+        "raw.sales__orders.error",
+        "expect_column_values_to_not_be_null",
+        "order_id",
+        1,
+    ) in failed
 
 
 def test_data_docs_are_built(built):
     from orchestration.lib.settings import C360Settings
 
-    index = C360Settings().reports / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    index = (
+        C360Settings().reports
+        / "gx"
+        / "gx"
+        / "uncommitted"
+        / "data_docs"
+        / "local_site"
+        / "index.html"
+    )
     assert index.exists() and "marts.dim_customer_360.error" in index.read_text()
 
 

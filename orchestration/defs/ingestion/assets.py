@@ -1,6 +1,5 @@
 """Raw tables, one asset per ingestion contract: ``raw/<source>__<entity>``."""
 
-
 import dagster as dg
 
 from ingestion.contracts import load_contracts

@@ -4,7 +4,6 @@ Error-severity suites are blocking: a failure stops every downstream asset, publ
 included. The failing expectations and their counts travel in the check metadata.
 """
 
-
 from collections.abc import Iterable
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """Publish: a consistent, read-only copy of the marts for BI (write-audit-publish)."""
 
-
 import dagster as dg
 
 from orchestration.defs.ingestion.assets import WAREHOUSE_POOL
@@ -29,7 +28,9 @@ def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
             description="Not published: error-severity quality checks failed in this run",
             metadata={"failures": "\n".join(str(f) for f in failures)},
         )
-    published = publish_serving_database(c360.warehouse, c360.serving, context.run.run_id, c360.as_of_date)
+    published = publish_serving_database(
+        c360.warehouse, c360.serving, context.run.run_id, c360.as_of_date
+    )
     return dg.MaterializeResult(metadata={"path": str(c360.serving), **published})
 
 

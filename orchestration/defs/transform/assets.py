@@ -1,6 +1,5 @@
 """dbt models as assets: staging, intermediate and marts, with dbt tests as asset checks."""
 
-
 import os
 import sys
 from pathlib import Path

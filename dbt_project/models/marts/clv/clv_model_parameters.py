@@ -19,16 +19,37 @@ def model(dbt, session):
     reason = clv.check_fit_possible(inputs["frequency"].to_numpy())
     if reason:
         clv.warn_not_fitted(reason)
-        return pd.DataFrame([{**base, "model": "bg_nbd+gamma_gamma", "parameter": None, "value": None,
-                              "log_likelihood": None, "status": "not_fitted", "reason": reason}])
+        return pd.DataFrame(
+            [
+                {
+                    **base,
+                    "model": "bg_nbd+gamma_gamma",
+                    "parameter": None,
+                    "value": None,
+                    "log_likelihood": None,
+                    "status": "not_fitted",
+                    "reason": reason,
+                }
+            ]
+        )
     x, t_x, T = (inputs[c].to_numpy(dtype=float) for c in ("frequency", "recency", "t"))
     bgnbd = clv.fit_bgnbd(x, t_x, T)
     gg = clv.fit_gamma_gamma(x, inputs["monetary_value"].to_numpy(dtype=float))
     rows = [
-        {"model": "bg_nbd", "parameter": name, "value": float(getattr(bgnbd, name)), "log_likelihood": bgnbd.log_likelihood}
+        {
+            "model": "bg_nbd",
+            "parameter": name,
+            "value": float(getattr(bgnbd, name)),
+            "log_likelihood": bgnbd.log_likelihood,
+        }
         for name in ("r", "alpha", "a", "b")
     ] + [
-        {"model": "gamma_gamma", "parameter": name, "value": float(getattr(gg, name)), "log_likelihood": gg.log_likelihood}
+        {
+            "model": "gamma_gamma",
+            "parameter": name,
+            "value": float(getattr(gg, name)),
+            "log_likelihood": gg.log_likelihood,
+        }
         for name in ("p", "q", "v")
     ]
     return pd.DataFrame([{**base, **row, "status": "fitted", "reason": None} for row in rows])

@@ -31,25 +31,57 @@ def model(dbt, session):
     unit_weeks = float(dbt.config.get("clv_time_unit_days")) / 7
 
     out = inputs.merge(history, on="customer_key", how="left").rename(
-        columns={"net_revenue": "historical_clv", "t": "customer_age"})
+        columns={"net_revenue": "historical_clv", "t": "customer_age"}
+    )
     out["horizon_months"] = horizon
     if (params["status"] == "fitted").all():
-        value = dict(zip(params["parameter"], params["value"]))
+        value = dict(zip(params["parameter"], params["value"], strict=False))
         bgnbd = clv.BgNbdParams(value["r"], value["alpha"], value["a"], value["b"], 0.0)
         gg = clv.GammaGammaParams(value["p"], value["q"], value["v"], 0.0)
-        x, t_x, T, m = (out[c].to_numpy(dtype=float) for c in ("frequency", "recency", "customer_age", "monetary_value"))
+        x, t_x, T, m = (
+            out[c].to_numpy(dtype=float)
+            for c in ("frequency", "recency", "customer_age", "monetary_value")
+        )
         out["probability_alive"] = clv.probability_alive(bgnbd, x, t_x, T)
-        out["expected_purchases"] = clv.expected_purchases(bgnbd, horizon * clv.WEEKS_PER_MONTH / unit_weeks, x, t_x, T)
+        out["expected_purchases"] = clv.expected_purchases(
+            bgnbd, horizon * clv.WEEKS_PER_MONTH / unit_weeks, x, t_x, T
+        )
         out["expected_average_value"] = clv.expected_average_value(gg, x, m)
-        out["predicted_clv"] = clv.predicted_clv(bgnbd, gg, x, t_x, T, m, horizon, discount, unit_weeks)
+        out["predicted_clv"] = clv.predicted_clv(
+            bgnbd, gg, x, t_x, T, m, horizon, discount, unit_weeks
+        )
     else:
-        for column in ("probability_alive", "expected_purchases", "expected_average_value", "predicted_clv"):
+        for column in (
+            "probability_alive",
+            "expected_purchases",
+            "expected_average_value",
+            "predicted_clv",
+        ):
             out[column] = np.nan
     # rounded so reruns are byte-identical whatever the floating-point path
-    for column in ("probability_alive", "expected_purchases", "expected_average_value", "predicted_clv"):
+    for column in (
+        "probability_alive",
+        "expected_purchases",
+        "expected_average_value",
+        "predicted_clv",
+    ):
         out[column] = out[column].astype(float).round(6)
     out["churn_risk"] = churn_risk(out["probability_alive"])
     out["as_of_date"] = pd.to_datetime(out["as_of_date"]).dt.date
-    return out[["customer_key", "frequency", "recency", "customer_age", "monetary_value", "historical_clv",
-                "probability_alive", "expected_purchases", "expected_average_value", "predicted_clv",
-                "churn_risk", "horizon_months", "as_of_date"]]
+    return out[
+        [
+            "customer_key",
+            "frequency",
+            "recency",
+            "customer_age",
+            "monetary_value",
+            "historical_clv",
+            "probability_alive",
+            "expected_purchases",
+            "expected_average_value",
+            "predicted_clv",
+            "churn_risk",
+            "horizon_months",
+            "as_of_date",
+        ]
+    ]
