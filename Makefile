@@ -6,7 +6,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: setup demo test lint dagster clean
+.PHONY: setup demo test bench lint dagster clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+
+bench: setup
+	$(VENV)/bin/c360 bench --scale $${SCALE:-0.5}
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -27,7 +27,7 @@ def _quiet_telemetry() -> None:
 @app.command()
 def generate(
     out: Path = typer.Option(..., help="Landing folder to write (created if missing)."),
-    scale: float = typer.Option(0.02, help="1 = about 100k contacts and 1M order lines."),
+    scale: float = typer.Option(0.02, help="1 = about 100k contacts and 600k order lines."),
     seed: int = typer.Option(42, help="Random seed: same arguments, same files."),
     start: str = typer.Option("2023-01-01", help="First day of the simulated history."),
     days: int = typer.Option(730, help="Length of the simulated history in days."),
@@ -196,7 +196,7 @@ def demo(scale: float = typer.Option(0.02), seed: int = typer.Option(42)) -> Non
 @app.command()
 def bench(
     scale: float = typer.Option(
-        0.2, help="Demo data scale (1 = about 1M order lines; 10 = the 10M target)."
+        0.2, help="Demo data scale (1 = about 600k order lines; about 16 for the 10M target)."
     ),
     workdir: Path = typer.Option(
         Path("data/bench"), help="Where the benchmark data and warehouse go."

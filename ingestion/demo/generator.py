@@ -9,7 +9,7 @@ rows). What the generator knows and the warehouse must rediscover goes to ``_tru
   the ``person_id`` it belongs to, for precision and recall of identity resolution;
 - ``bad_rows.csv``: file, line and rule of every planted bad row.
 
-Scale 1 is about 100k CRM contacts, 1M order lines and 500k social interactions. All
+Scale 1 is about 100k CRM contacts, 600k order lines and 500k social interactions. All
 randomness flows from one seed, so the same arguments give byte-identical files.
 """
 
