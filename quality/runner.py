@@ -144,7 +144,7 @@ def run_suites(
         context = gx.get_context(mode="file", project_root_dir=str(data_docs_dir))
     else:
         context = gx.get_context(mode="ephemeral")
-    _forget_previous_runs(context, [s.name for s in present])
+    _forget_previous_runs(context, data_docs_dir, [s.name for s in present])
     source_name = f"warehouse_{run_id}".replace("-", "_")
     datasource = context.data_sources.add_or_update_sql(
         name=source_name, connection_string=gx_duckdb.connection_string(str(warehouse_path))
@@ -197,16 +197,18 @@ def run_suites(
     return outcomes
 
 
-def _forget_previous_runs(context, suite_names: list[str]) -> None:
+def _forget_previous_runs(context, project_root: Path | None, suite_names: list[str]) -> None:
     """Drop validation definitions and datasources a previous run left in the file context.
 
-    A stored definition points at that run's datasource; re-adding one with the same name
-    then fails GX's own validation ("Could not find batch definition"). Validation results,
-    which Data Docs render, are kept.
+    A stored definition points at that run's datasource; once that datasource is gone (or
+    was never saved, after a crash) GX refuses to load or replace it ("Could not find
+    datasource"). The definition files are removed from the store directly, since GX's own
+    delete must load them first. Validation results, which Data Docs render, are kept.
     """
-    for name in suite_names:
-        with contextlib.suppress(Exception):
-            context.validation_definitions.delete(name=name)
+    if project_root is not None:
+        store = project_root / "gx" / "validation_definitions"
+        for name in suite_names:
+            (store / f"{name}.json").unlink(missing_ok=True)
     for name in [n for n in context.data_sources.all() if str(n).startswith("warehouse_")]:
         with contextlib.suppress(Exception):
             context.data_sources.delete(name=name)
