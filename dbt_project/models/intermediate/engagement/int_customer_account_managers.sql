@@ -5,16 +5,12 @@ with contacts as (
     where account_manager_id is not null
 ),
 
-keys as (
-    select record_id as contact_id, customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'crm_contact'
-),
+keys as ({{ customer_keys('crm_contact') }}),
 
 assignments as (
     select distinct keys.customer_key, contacts.account_manager_id
     from contacts
-    inner join keys on contacts.contact_id = keys.contact_id
+    inner join keys on contacts.contact_id = keys.record_id
 ),
 
 books as (

@@ -3,16 +3,12 @@ with events as (
     select * from {{ ref('stg_crm__loyalty_events') }}
 ),
 
-keys as (
-    select record_id as contact_id, customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'crm_contact'
-),
+keys as ({{ customer_keys('crm_contact') }}),
 
 keyed as (
     select keys.customer_key, events.*
     from events
-    inner join keys on events.contact_id = keys.contact_id
+    inner join keys on events.contact_id = keys.record_id
 )
 
 select

@@ -3,11 +3,7 @@ with interactions as (
     select * from {{ ref('stg_crm__interactions') }}
 ),
 
-keys as (
-    select record_id as contact_id, customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'crm_contact'
-),
+keys as ({{ customer_keys('crm_contact') }}),
 
 as_of as (
     select * from {{ ref('stg_run__as_of') }}
@@ -16,7 +12,7 @@ as_of as (
 keyed as (
     select keys.customer_key, interactions.*
     from interactions
-    inner join keys on interactions.contact_id = keys.contact_id
+    inner join keys on interactions.contact_id = keys.record_id
 )
 
 select

@@ -4,16 +4,12 @@ with interactions as (
     select * from {{ ref('int_social_interactions_scored') }}
 ),
 
-keys as (
-    select record_id as profile_id, customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'social_profile'
-),
+keys as ({{ customer_keys('social_profile') }}),
 
 keyed as (
     select keys.customer_key, interactions.*
     from interactions
-    inner join keys on interactions.profile_id = keys.profile_id
+    inner join keys on interactions.profile_id = keys.record_id
 ),
 
 profiles as (

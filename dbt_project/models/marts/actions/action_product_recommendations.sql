@@ -66,7 +66,7 @@ select
     products.product_name,
     products.category,
     ranked.score as co_purchase_score,
-    (select as_of_date from {{ ref('stg_run__as_of') }}) as as_of_date
+    {{ as_of_date() }} as as_of_date
 from ranked
 left join {{ ref('stg_sales__products') }} as products on ranked.product_id = products.product_id
 where ranked.recommendation_rank <= 3

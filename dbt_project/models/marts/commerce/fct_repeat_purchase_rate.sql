@@ -27,5 +27,5 @@ select
     purchasing_customers,
     repeat_customers,
     repeat_customers / purchasing_customers as repeat_purchase_rate,
-    (select as_of_date from {{ ref('stg_run__as_of') }}) as as_of_date
+    {{ as_of_date() }} as as_of_date
 from by_cohort

@@ -11,11 +11,7 @@ order_lines as (
     select * from {{ ref('stg_sales__order_lines') }}
 ),
 
-customer_keys as (
-    select record_id as customer_id, customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'sales_customer'
-),
+customer_keys as ({{ customer_keys('sales_customer') }}),
 
 order_totals as (
     select
@@ -45,7 +41,7 @@ joined as (
         cast(coalesce(order_totals.order_amount, 0) as decimal(18, 4)) as order_amount
     from orders
     left join order_totals on orders.order_id = order_totals.order_id
-    left join customer_keys on orders.customer_id = customer_keys.customer_id
+    left join customer_keys on orders.customer_id = customer_keys.record_id
 ),
 
 amounts as (

@@ -29,5 +29,5 @@ intervals as (
 select
     *,
     valid_to is null as is_current,
-    (select as_of_date from {{ ref('stg_run__as_of') }}) as as_of_date
+    {{ as_of_date() }} as as_of_date
 from intervals

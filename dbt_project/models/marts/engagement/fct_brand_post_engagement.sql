@@ -20,7 +20,7 @@ select
     count(*) filter (where interactions.interaction_type = 'share') as shares,
     count(*) filter (where interactions.interaction_type = 'mention') as mentions,
     cast(avg(interactions.sentiment_score) as decimal(5, 4)) as avg_sentiment,
-    (select as_of_date from {{ ref('stg_run__as_of') }}) as as_of_date
+    {{ as_of_date() }} as as_of_date
 from posts
 left join interactions on posts.post_id = interactions.post_id
 group by posts.post_id, posts.platform, posts.posted_at, posts.campaign_id

@@ -65,7 +65,7 @@ select
         then round(100.0 * (nps.promoters - nps.detractors) / nps.nps_respondents, 2) end as nps,
     coalesce(csat.csat_responses, 0) as csat_responses,
     case when csat.csat_responses > 0 then csat.csat_satisfied / csat.csat_responses end as csat,
-    (select as_of_date from {{ ref('stg_run__as_of') }}) as as_of_date
+    {{ as_of_date() }} as as_of_date
 from nps
 full outer join csat
     on nps.response_month = csat.response_month

@@ -20,6 +20,6 @@ select
         order by events.occurred_at, events.event_id
         rows between unbounded preceding and current row
     ) as points_balance_after,
-    (select as_of_date from {{ ref('stg_run__as_of') }}) as as_of_date
+    {{ as_of_date() }} as as_of_date
 from events
 inner join contact_keys on events.contact_id = contact_keys.record_id

@@ -8,6 +8,6 @@ select
     count(resolved_at) as resolved_interactions,
     count(*) filter (where is_open_ticket) as open_tickets,
     median(resolution_hours) as median_resolution_hours,
-    (select as_of_date from {{ ref('stg_run__as_of') }}) as as_of_date
+    {{ as_of_date() }} as as_of_date
 from {{ ref('stg_crm__interactions') }}
 group by all

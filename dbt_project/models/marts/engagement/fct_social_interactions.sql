@@ -18,6 +18,6 @@ select
     scored.sentiment_score,
     scored.sentiment_label,
     scored.interaction_type = 'referral' as is_referral,
-    (select as_of_date from {{ ref('stg_run__as_of') }}) as as_of_date
+    {{ as_of_date() }} as as_of_date
 from scored
 left join profile_keys on scored.profile_id = profile_keys.record_id

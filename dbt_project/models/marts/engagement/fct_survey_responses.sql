@@ -26,7 +26,7 @@ select
     responses.is_csat_satisfied,
     coalesce(history.lifecycle_stage, 'unknown') as lifecycle_stage_at_response,
     coalesce(rfm.rfm_segment, 'no_purchase') as rfm_segment,
-    (select as_of_date from {{ ref('stg_run__as_of') }}) as as_of_date
+    {{ as_of_date() }} as as_of_date
 from responses
 inner join contact_keys on responses.contact_id = contact_keys.record_id
 left join history
