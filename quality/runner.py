@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import duckdb
@@ -124,6 +126,7 @@ def run_suites(
 ) -> list[SuiteOutcome]:
     """Validate each suite's table in DuckDB through GX; store and return the outcomes."""
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     suites = list(suites)
     con = connect(warehouse_path)
@@ -144,6 +147,8 @@ def run_suites(
         context = gx.get_context(mode="file", project_root_dir=str(data_docs_dir))
     else:
         context = gx.get_context(mode="ephemeral")
+    # progress bars are for notebooks; in a pipeline they only flood the step log
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     _forget_previous_runs(context, data_docs_dir, [s.name for s in present])
     source_name = f"warehouse_{run_id}".replace("-", "_")
     datasource = context.data_sources.add_or_update_sql(
@@ -286,6 +291,54 @@ def load_outcomes(
     return [o for o in by_name.values() if o.outcomes]
 
 
+# Validation runs in a child process (see ``run_suites_isolated``). Children are forked from
+# a server process that has already imported Great Expectations, so the ~10 s import is paid
+# once per pipeline process, in the background, instead of once per gate on the critical path.
+_PRELOAD = ["great_expectations", "quality.runner", "quality.suites"]
+_START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+_processes = multiprocessing.get_context(_START_METHOD)
+if _START_METHOD == "forkserver":
+    _processes.set_forkserver_preload(_PRELOAD)
+
+
+def prewarm() -> None:
+    """Start the validation server now so its imports overlap with ingestion and dbt.
+
+    Returns at once: the server imports GX in its own process while the caller carries on.
+    """
+    if _START_METHOD == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _validate_in_child(
+    reply: Connection,
+    environ: dict[str, str],
+    warehouse_path: Path,
+    suite_names: list[str],
+    run_id: str,
+    data_docs_dir: Path | None,
+) -> None:
+    import traceback
+
+    from quality.suites import all_suites
+
+    os.environ.clear()
+    os.environ.update(environ)  # the caller's, not the server's (which started earlier)
+    try:
+        wanted = set(suite_names)
+        run_suites(
+            warehouse_path, [s for s in all_suites() if s.name in wanted], run_id, data_docs_dir
+        )
+        reply.send(None)
+    except BaseException:
+        reply.send(traceback.format_exc())
+        raise
+    finally:
+        reply.close()
+
+
 def run_suites_isolated(
     warehouse_path: Path,
     suites: Iterable[SuiteSpec],
@@ -298,26 +351,31 @@ def run_suites_isolated(
     file lock and blocks the next writer (dbt runs as a separate process). A child process
     releases everything when it exits.
     """
-    import subprocess
-    import sys
-
     suites = list(suites)
-    command = [
-        sys.executable,
-        "-m",
-        "quality.runner",
-        "--warehouse",
-        str(warehouse_path),
-        "--run-id",
-        run_id,
-        "--suites",
-        ",".join(s.name for s in suites),
-    ]
-    if data_docs_dir is not None:
-        command += ["--docs", str(data_docs_dir)]
-    completed = subprocess.run(command, capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise RuntimeError(f"GX validation failed to run:\n{completed.stderr[-4000:]}")
+    receive, send = _processes.Pipe(duplex=False)
+    child = _processes.Process(
+        target=_validate_in_child,
+        args=(
+            send,
+            dict(os.environ),
+            warehouse_path,
+            [s.name for s in suites],
+            run_id,
+            data_docs_dir,
+        ),
+        name=f"gx-{run_id}",
+    )
+    child.start()
+    send.close()
+    try:
+        error = receive.recv()
+    except EOFError:  # the child died before it could answer (killed, out of memory)
+        error = "the validation process ended without reporting"
+    child.join()
+    if error is not None or child.exitcode != 0:
+        raise RuntimeError(
+            f"GX validation failed to run (exit code {child.exitcode}):\n{(error or '')[-4000:]}"
+        )
     return load_outcomes(warehouse_path, run_id, suites)
 
 

@@ -5,13 +5,28 @@ included. The failing expectations and their counts travel in the check metadata
 """
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import dagster as dg
 
 from orchestration.defs.ingestion.assets import WAREHOUSE_POOL
 from orchestration.lib.settings import C360Settings
-from quality.runner import SuiteOutcome, run_suites_isolated
+from quality.runner import SuiteOutcome, prewarm, run_suites_isolated
 from quality.suites import ERROR, SuiteSpec, mart_suites, raw_suites
+
+
+class GreatExpectationsValidator(dg.ConfigurableResource):
+    """Runs GX suites in short-lived child processes (each releases the DuckDB file lock
+    when it exits), forked from a server that imports GX when the run starts, so the import
+    overlaps with ingestion and dbt instead of delaying each gate."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        prewarm()
+
+    def validate(
+        self, warehouse: Path, suites: list[SuiteSpec], run_id: str, data_docs_dir: Path | None
+    ) -> list[SuiteOutcome]:
+        return run_suites_isolated(warehouse, suites, run_id, data_docs_dir)
 
 
 def _check_spec(suite: SuiteSpec) -> dg.AssetCheckSpec:
@@ -54,8 +69,12 @@ def _build(name: str, suites: list[SuiteSpec], with_docs: bool) -> dg.AssetCheck
     specs = [_check_spec(s) for s in suites]
 
     @dg.multi_asset_check(specs=specs, name=name, pool=WAREHOUSE_POOL)
-    def _check(context: dg.AssetCheckExecutionContext, c360: C360Settings):
-        outcomes = run_suites_isolated(
+    def _check(
+        context: dg.AssetCheckExecutionContext,
+        c360: C360Settings,
+        great_expectations: GreatExpectationsValidator,
+    ):
+        outcomes = great_expectations.validate(
             c360.warehouse,
             suites,
             context.op_execution_context.run_id,
@@ -78,4 +97,7 @@ def _build(name: str, suites: list[SuiteSpec], with_docs: bool) -> dg.AssetCheck
 raw_quality_gate = _build("raw_quality_gate", raw_suites(), with_docs=False)
 mart_quality_gate = _build("mart_quality_gate", mart_suites(), with_docs=True)
 
-defs = dg.Definitions(asset_checks=[raw_quality_gate, mart_quality_gate])
+defs = dg.Definitions(
+    asset_checks=[raw_quality_gate, mart_quality_gate],
+    resources={"great_expectations": GreatExpectationsValidator()},
+)

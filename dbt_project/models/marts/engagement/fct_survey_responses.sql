@@ -32,5 +32,7 @@ inner join contact_keys on responses.contact_id = contact_keys.record_id
 left join history
     on contact_keys.customer_key = history.customer_key
     and responses.responded_date >= history.valid_from
-    and (history.valid_to is null or responses.responded_date < history.valid_to)
+    -- coalesce, not "valid_to is null or ...": an OR in the join condition makes DuckDB fall
+    -- back to a blockwise nested-loop join (27 s instead of 0.1 s at 300k order lines)
+    and responses.responded_date < coalesce(history.valid_to, date '9999-12-31')
 left join rfm on contact_keys.customer_key = rfm.customer_key
