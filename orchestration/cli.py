@@ -74,6 +74,7 @@ def execute_job(
     warehouse: Path | None = None,
     as_of: str | None = None,
     full_refresh: bool = False,
+    rebuild: bool = False,
 ):
     """Run ``c360_build_job`` in process and return Dagster's result (events, timings)."""
     _quiet_telemetry()
@@ -90,6 +91,7 @@ def execute_job(
         "landing_dir": str(landing.resolve()) if landing else "",
         "warehouse_path": str(warehouse.resolve()) if warehouse else "",
         "as_of": as_of or "",
+        "skip_unchanged": not rebuild,
     }
     job = defs.resolve_job_def("c360_build_job")
     return job.execute_in_process(
@@ -110,9 +112,10 @@ def run_pipeline(
     warehouse: Path | None = None,
     as_of: str | None = None,
     full_refresh: bool = False,
+    rebuild: bool = False,
 ) -> bool:
     """Run ``c360_build_job`` in process; return whether it succeeded."""
-    return execute_job(landing, warehouse, as_of, full_refresh).success
+    return execute_job(landing, warehouse, as_of, full_refresh, rebuild).success
 
 
 def _summary(warehouse: Path, serving: Path, reports: Path) -> None:
@@ -167,11 +170,14 @@ def run(
     ),
     as_of: str | None = typer.Option(None, help="Build as of the end of this day (YYYY-MM-DD)."),
     full_refresh: bool = typer.Option(False, help="Start from an empty working warehouse."),
+    rebuild: bool = typer.Option(
+        False, help="Build even when nothing changed since the published build."
+    ),
 ) -> None:
     """Run the whole pipeline: ingest, dbt build, GX checks, publish."""
     from orchestration.lib.settings import C360Settings
 
-    ok = run_pipeline(landing, warehouse, as_of, full_refresh)
+    ok = run_pipeline(landing, warehouse, as_of, full_refresh, rebuild)
     settings = C360Settings(warehouse_path=str(warehouse.resolve()) if warehouse else "")
     if settings.warehouse.exists():
         _summary(settings.warehouse, settings.serving, settings.reports)
@@ -190,7 +196,7 @@ def demo(scale: float = typer.Option(0.02), seed: int = typer.Option(42)) -> Non
     settings = C360Settings()
     if not (settings.landing / "sales" / "orders").exists():
         generate(out=settings.landing, scale=scale, seed=seed, start="2023-01-01", days=730)
-    run(landing=None, warehouse=None, as_of=None, full_refresh=False)
+    run(landing=None, warehouse=None, as_of=None, full_refresh=False, rebuild=False)
 
 
 @app.command()

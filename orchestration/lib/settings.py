@@ -27,6 +27,9 @@ class C360Settings(dg.ConfigurableResource):
     serving_path: str = ""
     reports_dir: str = ""
     as_of: str = ""  # YYYY-MM-DD; empty = the latest event in the data
+    # skip dbt (and the gates and publish after it) when code, raw data and settings are
+    # those of the build the serving database already holds; False builds anyway
+    skip_unchanged: bool = True
 
     @property
     def data_dir(self) -> Path:

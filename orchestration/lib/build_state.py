@@ -1,0 +1,135 @@
+"""Whether a dbt build would change anything: the fingerprint of its inputs.
+
+A build's output is a function of the project code, the raw data and the settings dbt
+reads. When none of them changed since the last full build, and the serving database
+still holds that build, a rerun would only reproduce the same tables (reruns are
+byte-identical), so the run skips dbt and everything after it. This is what makes a rerun
+with nothing new landed cheap; `c360 run --rebuild` builds anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.settings import DBT_PROJECT_DIR, REPO_ROOT
+
+# Python that dbt executes: UDFs registered by the plugin and the CLV fit of the Python models.
+DBT_PYTHON_FILES = (
+    REPO_ROOT / "ingestion" / "identifiers.py",
+    REPO_ROOT / "orchestration" / "lib" / "clv.py",
+    REPO_ROOT / "orchestration" / "lib" / "dbt_duckdb_plugin.py",
+)
+DBT_PROJECT_FOLDERS = ("models", "macros", "tests", "snapshots", "seeds", "analyses")
+DBT_PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml")
+PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb", "phonenumbers", "vadersentiment", "scipy")
+
+BUILD_STATE_DDL = """
+create schema if not exists ops;
+create table if not exists ops.dbt_builds (
+    run_id varchar,
+    fingerprint varchar,
+    built_at timestamp
+);
+"""
+
+
+def _hash_files(digest: hashlib._Hash, root: Path, files: Iterable[Path]) -> None:
+    for path in sorted(files):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+
+
+def code_fingerprint(
+    project_dir: Path = DBT_PROJECT_DIR, python_files: Iterable[Path] = DBT_PYTHON_FILES
+) -> str:
+    """Hash of every dbt project file, the Python dbt runs, and the engine versions."""
+    digest = hashlib.sha256()
+    project_files = [
+        f
+        for folder in DBT_PROJECT_FOLDERS
+        for f in (project_dir / folder).rglob("*")
+        if f.is_file() and "__pycache__" not in f.parts
+    ] + [project_dir / name for name in DBT_PROJECT_FILES if (project_dir / name).exists()]
+    _hash_files(digest, project_dir, project_files)
+    for path in sorted(python_files):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    for package in PACKAGES:
+        try:
+            digest.update(f"{package}=={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package} missing".encode())
+    return digest.hexdigest()
+
+
+def raw_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """Hash of the files loaded into raw (raw is append-only: its files are its content),
+    plus each raw table's row count, so rows written around the loader count as a change."""
+    tables = [
+        name
+        for (name,) in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_schema = 'raw' or (table_schema, table_name) = ('ingest', 'load_manifest') "
+            "order by 1"
+        ).fetchall()
+    ]
+    state: list[object] = [
+        (name, con.execute(f"select count(*) from {name}").fetchone()[0])
+        for name in tables
+        if name.startswith("raw.")
+    ]
+    if "ingest.load_manifest" in tables:
+        state += con.execute(
+            "select source, entity, file_path, file_checksum, file_version "
+            "from ingest.load_manifest where status = 'loaded' order by all"
+        ).fetchall()
+    return hashlib.sha256(repr(state).encode()).hexdigest()
+
+
+def build_fingerprint(
+    con: duckdb.DuckDBPyConnection, dbt_env: Mapping[str, str], code: str | None = None
+) -> str:
+    """What a full dbt build depends on: code, raw data and the settings dbt reads."""
+    parts = [code or code_fingerprint(), raw_fingerprint(con), repr(sorted(dbt_env.items()))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def record_full_build(con: duckdb.DuckDBPyConnection, run_id: str, fingerprint: str) -> None:
+    con.execute(BUILD_STATE_DDL)
+    con.execute("insert into ops.dbt_builds values (?, ?, now()::timestamp)", [run_id, fingerprint])
+
+
+def last_full_build(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(run id, fingerprint) of the latest successful full dbt build, if any."""
+    con.execute(BUILD_STATE_DDL)
+    row = con.execute(
+        "select run_id, fingerprint from ops.dbt_builds order by built_at desc limit 1"
+    ).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def published_run_id(serving: Path) -> str | None:
+    """The run whose build the serving database holds, or None when there is none."""
+    if not serving.exists():
+        return None
+    try:
+        with duckdb.connect(str(serving), read_only=True) as con:
+            row = con.execute("select run_id from audit.publish_log").fetchone()
+    except duckdb.Error:
+        return None
+    return None if row is None else row[0]
+
+
+def unchanged_since_publish(
+    con: duckdb.DuckDBPyConnection, serving: Path, fingerprint: str
+) -> str | None:
+    """The run id of the published build this run would reproduce, or None."""
+    last = last_full_build(con)
+    if last is None or last[1] != fingerprint:
+        return None
+    return last[0] if published_run_id(serving) == last[0] else None
