@@ -177,7 +177,14 @@ def run(
     """Run the whole pipeline: ingest, dbt build, GX checks, publish."""
     from orchestration.lib.settings import C360Settings
 
-    ok = run_pipeline(landing, warehouse, as_of, full_refresh, rebuild)
+    result = execute_job(landing, warehouse, as_of, full_refresh, rebuild)
+    ok = result.success
+    skipped = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"}
+    if ok and "serving__warehouse" in skipped:
+        console.print(
+            "Nothing changed since the published build: dbt, the mart gate and publishing "
+            "were skipped (--rebuild builds anyway)."
+        )
     settings = C360Settings(warehouse_path=str(warehouse.resolve()) if warehouse else "")
     if settings.warehouse.exists():
         _summary(settings.warehouse, settings.serving, settings.reports)

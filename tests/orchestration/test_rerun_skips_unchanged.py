@@ -7,9 +7,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
 from ingestion.demo.generator import GenerateOptions, generate
-from orchestration.cli import execute_job
+from orchestration.cli import app, execute_job
 from orchestration.lib.build_state import code_fingerprint, raw_fingerprint
 from orchestration.lib.settings import DBT_PROJECT_DIR
 
@@ -46,18 +47,19 @@ def runs(tmp_path_factory):
         "late-1,2024-01-01 00:00:00,late.arrival@example.org,,Ada\n"
     )
     results["new_file"] = execute_job(landing=landing, warehouse=warehouse)
-    return results, serving, published_bytes, unchanged_bytes
+    cli = CliRunner().invoke(app, ["run", "--landing", str(landing), "--warehouse", str(warehouse)])
+    return results, serving, published_bytes, unchanged_bytes, cli
 
 
 def test_first_run_builds_and_publishes(runs):
-    results, serving, _, _ = runs
+    results, serving, *_ = runs
     assert results["first"].success
     assert "marts/dim_customer_360" in _materialized(results["first"])
     assert _published_run(serving) != results["unchanged"].run_id
 
 
 def test_rerun_with_nothing_new_skips_the_build_and_keeps_serving_byte_identical(runs):
-    results, _, published_bytes, unchanged_bytes = runs
+    results, _, published_bytes, unchanged_bytes, _ = runs
     rerun = results["unchanged"]
     assert rerun.success
     assert not {k for k in _materialized(rerun) if k.startswith(("marts/", "serving/"))}
@@ -66,10 +68,16 @@ def test_rerun_with_nothing_new_skips_the_build_and_keeps_serving_byte_identical
 
 
 def test_a_newly_landed_file_triggers_a_build(runs):
-    results, serving, _, _ = runs
+    results, serving, *_ = runs
     assert results["new_file"].success
     assert "marts/dim_customer_360" in _materialized(results["new_file"])
     assert _published_run(serving) == results["new_file"].run_id
+
+
+def test_the_cli_says_when_a_run_skipped_the_build(runs):
+    *_, cli = runs
+    assert cli.exit_code == 0, cli.output
+    assert "Nothing changed since the published build" in " ".join(cli.output.split())
 
 
 def test_code_fingerprint_changes_when_a_model_changes(tmp_path):
