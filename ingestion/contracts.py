@@ -63,6 +63,9 @@ class Contract:
     columns: tuple[Column, ...]
     row_rules: tuple[RowRule, ...] = field(default_factory=tuple)
     freshness_hours: int | None = None
+    # columns whose latest value, over every contract, is the as-of date of a run that is
+    # not given one (see ingestion.as_of)
+    as_of_event_times: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -104,6 +107,9 @@ def _parse(source: str, path: Path) -> Contract:
     for key in spec["primary_key"]:
         if key not in names:
             raise ValueError(f"{path}: primary key column {key!r} is not declared")
+    for column in spec.get("as_of_event_times", []):
+        if column not in names:
+            raise ValueError(f"{path}: as-of event time column {column!r} is not declared")
     return Contract(
         source=source,
         entity=spec["entity"],
@@ -113,6 +119,7 @@ def _parse(source: str, path: Path) -> Contract:
         columns=columns,
         row_rules=tuple(RowRule(**r) for r in spec.get("row_rules", [])),
         freshness_hours=spec.get("freshness_hours"),
+        as_of_event_times=tuple(spec.get("as_of_event_times", [])),
     )
 
 

@@ -22,6 +22,8 @@ import duckdb
 import yaml
 
 from ingestion.contracts import load_contracts
+from ingestion.formats import file_format
+from ingestion.sql import sql_str
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 
@@ -60,17 +62,9 @@ class Mapping:
 
 
 def _infer_format(path: str) -> str:
-    lowered = path.lower().removesuffix(".gz")
-    for suffix, fmt in (
-        (".csv", "csv"),
-        (".tsv", "csv"),
-        (".jsonl", "jsonl"),
-        (".ndjson", "jsonl"),
-        (".json", "jsonl"),
-        (".parquet", "parquet"),
-    ):
-        if lowered.endswith(suffix):
-            return fmt
+    fmt = file_format(path)
+    if fmt:
+        return fmt
     raise MappingError(
         f"cannot tell the format of input {path!r}: give `format: csv|jsonl|parquet`"
     )
@@ -108,7 +102,7 @@ def parse_mapping(path: Path) -> Mapping:
             raise MappingError(f"{where}: `from` must name one of the inputs ({', '.join(inputs)})")
         columns = {str(k).lower(): str(v) for k, v in (spec.get("columns") or {}).items()}
         for name, value in (spec.get("constants") or {}).items():
-            columns[str(name).lower()] = "'" + str(value).replace("'", "''") + "'"
+            columns[str(name).lower()] = sql_str(str(value))
         known = {c.name for c in contract.columns}
         unknown = sorted(set(columns) - known)
         if unknown:
@@ -142,7 +136,7 @@ def _sql_literal(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return sql_str(str(value))
 
 
 def _reader_sql(spec: MappingInput, input_dir: Path) -> str:

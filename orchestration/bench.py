@@ -14,6 +14,9 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.formats import file_format
+from ingestion.sql import sql_str
+
 GATE_STEPS = ("raw_quality_gate", "mart_quality_gate")
 
 
@@ -46,13 +49,13 @@ def baseline_load_seconds(landing: Path, database: Path) -> float:
     for number, path in enumerate(
         sorted(p for p in landing.rglob("*") if p.is_file() and "_truth" not in p.parts)
     ):
-        name = path.name.lower()
-        if ".csv" in name:
-            reader = f"read_csv('{path}', all_varchar = true, ignore_errors = true)"
-        elif ".jsonl" in name:
-            reader = f"read_json('{path}', format = 'newline_delimited', ignore_errors = true)"
-        elif name.endswith(".parquet"):
-            reader = f"read_parquet('{path}')"
+        fmt, file = file_format(path), sql_str(str(path))
+        if fmt == "csv":
+            reader = f"read_csv({file}, all_varchar = true, ignore_errors = true)"
+        elif fmt == "jsonl":
+            reader = f"read_json({file}, format = 'newline_delimited', ignore_errors = true)"
+        elif fmt == "parquet":
+            reader = f"read_parquet({file})"
         else:
             continue
         con.execute(f"create table t{number} as select * from {reader}")
@@ -61,10 +64,10 @@ def baseline_load_seconds(landing: Path, database: Path) -> float:
 
 
 def _timed_run(landing: Path, warehouse: Path) -> tuple[float, dict[str, float]]:
-    from orchestration.cli import execute_job
+    from orchestration.runner import execute_job
 
     start = time.perf_counter()
-    result = execute_job(landing=landing, warehouse=warehouse)
+    result = execute_job(landing=landing, warehouse=warehouse).result
     elapsed = time.perf_counter() - start
     if not result.success:
         raise RuntimeError("the benchmark run failed; run `c360 run` on the same folder to see why")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from datetime import date
 from pathlib import Path
 
@@ -18,10 +17,15 @@ console = Console()
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _quiet_telemetry() -> None:
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+def _as_of_option(value: str | None) -> str | None:
+    """Refuse a malformed --as-of at once, naming the flag."""
+    from orchestration.lib.settings import SettingsError, parse_as_of
+
+    try:
+        parse_as_of(value, "--as-of")
+    except SettingsError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--as-of") from exc
+    return value
 
 
 @app.command()
@@ -69,57 +73,8 @@ def map_export(
         console.print(f"{entity}: {path}")
 
 
-def execute_job(
-    landing: Path | None = None,
-    warehouse: Path | None = None,
-    as_of: str | None = None,
-    full_refresh: bool = False,
-    rebuild: bool = False,
-):
-    """Run ``c360_build_job`` in process and return Dagster's result (events, timings)."""
-    _quiet_telemetry()
-    import dagster as dg
-
-    from orchestration.definitions import defs
-    from orchestration.lib.settings import C360Settings
-
-    if full_refresh:
-        target = warehouse or C360Settings().warehouse
-        for suffix in ("", ".wal"):
-            Path(str(target) + suffix).unlink(missing_ok=True)
-    config = {
-        "landing_dir": str(landing.resolve()) if landing else "",
-        "warehouse_path": str(warehouse.resolve()) if warehouse else "",
-        "as_of": as_of or "",
-        "skip_unchanged": not rebuild,
-    }
-    job = defs.resolve_job_def("c360_build_job")
-    return job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        run_config={
-            "resources": {"c360": {"config": config}},
-            # the CLI prints its own summary; Dagster's step log is for the UI and for debugging
-            "loggers": {
-                "console": {"config": {"log_level": os.environ.get("C360_LOG_LEVEL", "WARNING")}}
-            },
-        },
-        raise_on_error=False,
-    )
-
-
-def run_pipeline(
-    landing: Path | None = None,
-    warehouse: Path | None = None,
-    as_of: str | None = None,
-    full_refresh: bool = False,
-    rebuild: bool = False,
-) -> bool:
-    """Run ``c360_build_job`` in process; return whether it succeeded."""
-    return execute_job(landing, warehouse, as_of, full_refresh, rebuild).success
-
-
 def _summary(warehouse: Path, serving: Path, reports: Path) -> None:
-    from ingestion.warehouse import connection
+    from warehouse.connection import connection
 
     with connection(warehouse, read_only=True) as con:
         loads = con.execute(
@@ -168,27 +123,43 @@ def run(
     warehouse: Path | None = typer.Option(
         None, help="Working DuckDB file (default C360_WAREHOUSE_PATH)."
     ),
-    as_of: str | None = typer.Option(None, help="Build as of the end of this day (YYYY-MM-DD)."),
+    as_of: str | None = typer.Option(
+        None,
+        help="Build as of the end of this day (YYYY-MM-DD).",
+        callback=_as_of_option,
+    ),
     full_refresh: bool = typer.Option(False, help="Start from an empty working warehouse."),
     rebuild: bool = typer.Option(
         False, help="Build even when nothing changed since the published build."
     ),
 ) -> None:
     """Run the whole pipeline: ingest, dbt build, GX checks, publish."""
-    from orchestration.lib.settings import C360Settings
+    from orchestration.lib.settings import SettingsError, resolve_settings
+    from orchestration.runner import execute_job
 
-    result = execute_job(landing, warehouse, as_of, full_refresh, rebuild)
-    ok = result.success
-    skipped = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"}
-    if ok and "serving__warehouse" in skipped:
+    try:
+        settings = resolve_settings(
+            landing_dir=str(landing or ""), warehouse_path=str(warehouse or "")
+        )
+    except SettingsError as exc:  # a malformed C360_AS_OF
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if not settings.landing.is_dir():
+        console.print(
+            f"[red]The landing folder {settings.landing} does not exist "
+            "(--landing or C360_LANDING_DIR).[/red]"
+        )
+        raise typer.Exit(2)
+    outcome = execute_job(landing, warehouse, as_of, full_refresh, rebuild)
+    if outcome.build_skipped:
         console.print(
             "Nothing changed since the published build: dbt, the mart gate and publishing "
             "were skipped (--rebuild builds anyway)."
         )
-    settings = C360Settings(warehouse_path=str(warehouse.resolve()) if warehouse else "")
+    settings = outcome.settings
     if settings.warehouse.exists():
         _summary(settings.warehouse, settings.serving, settings.reports)
-    if not ok:
+    if not outcome.success:
         console.print(
             "[red]The run failed; the serving database still holds the last good run.[/red]"
         )
@@ -198,9 +169,9 @@ def run(
 @app.command()
 def demo(scale: float = typer.Option(0.02), seed: int = typer.Option(42)) -> None:
     """Generate demo data (first time only) and run the pipeline on it: what `make demo` runs."""
-    from orchestration.lib.settings import C360Settings
+    from orchestration.lib.settings import resolve_settings
 
-    settings = C360Settings()
+    settings = resolve_settings()
     if not (settings.landing / "sales" / "orders").exists():
         generate(out=settings.landing, scale=scale, seed=seed, start="2023-01-01", days=730)
     run(landing=None, warehouse=None, as_of=None, full_refresh=False, rebuild=False)

@@ -23,7 +23,7 @@ def _domain_definitions() -> list[dg.Definitions]:
 
 build_job = dg.define_asset_job(
     name="c360_build_job",
-    selection=dg.AssetSelection.all(include_sources=False),
+    selection=dg.AssetSelection.all(),
     description="Ingest landed files, build and test the dbt models, validate with GX, publish.",
     executor_def=dg.in_process_executor,
 )

@@ -7,15 +7,16 @@ copy, or a run whose quality gate failed.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
-from ingestion.warehouse import connection
+from warehouse.connection import connection
 
 SERVED_SCHEMAS = ("marts", "quality")
 
 
 def publish_serving_database(
-    warehouse: Path, serving: Path, run_id: str, as_of: str = ""
+    warehouse: Path, serving: Path, run_id: str, as_of: date
 ) -> dict[str, int | str]:
     serving.parent.mkdir(parents=True, exist_ok=True)
     staging_file = serving.with_name(serving.name + ".publishing")
@@ -45,8 +46,8 @@ def publish_serving_database(
             con.execute("create schema if not exists publish.audit")
             con.execute(
                 "create table publish.audit.publish_log as "
-                "select ? as run_id, ? as as_of, now()::timestamp as published_at",
-                [run_id, as_of or None],
+                "select ? as run_id, cast(? as date) as as_of, now()::timestamp as published_at",
+                [run_id, as_of],
             )
         finally:
             con.execute("detach publish")

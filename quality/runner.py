@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.warehouse import connect, connection
 from quality import gx_duckdb
 from quality.suites import ERROR, QualityContext, SuiteSpec
+from warehouse.connection import connect, connection
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -128,6 +128,8 @@ def run_suites(
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    from quality.expectations import build_expectations
+
     suites = list(suites)
     con = connect(warehouse_path)
     try:
@@ -164,7 +166,9 @@ def run_suites(
                     name=asset_name, table_name=spec.table, schema_name=spec.layer
                 ).add_batch_definition_whole_table("whole_table")
             suite = context.suites.add_or_update(
-                gx.ExpectationSuite(name=spec.name, expectations=spec.build(context_values))
+                gx.ExpectationSuite(
+                    name=spec.name, expectations=build_expectations(spec, context_values)
+                )
             )
             definition = context.validation_definitions.add_or_update(
                 gx.ValidationDefinition(name=f"{spec.name}", data=assets[asset_name], suite=suite)
@@ -294,7 +298,7 @@ def load_outcomes(
 # Validation runs in a child process (see ``run_suites_isolated``). Children are forked from
 # a server process that has already imported Great Expectations, so the ~10 s import is paid
 # once per pipeline process, in the background, instead of once per gate on the critical path.
-_PRELOAD = ["great_expectations", "quality.runner", "quality.suites"]
+_PRELOAD = ["great_expectations", "quality.runner", "quality.expectations"]
 _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 _processes = multiprocessing.get_context(_START_METHOD)
 if _START_METHOD == "forkserver":

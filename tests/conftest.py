@@ -8,7 +8,7 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 def build_demo_warehouse(root, scale: float, seed: int):
     """Generate demo files under ``root`` and run the whole Dagster job on them."""
     from ingestion.demo.generator import GenerateOptions, generate
-    from orchestration.cli import run_pipeline
+    from orchestration.runner import run_pipeline
 
     landing = root / "landing"
     generate(GenerateOptions(out=landing, scale=scale, seed=seed))

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from ingestion.demo.generator import GenerateOptions, generate
-from ingestion.warehouse import connection
-from orchestration.cli import run_pipeline
+from orchestration.runner import run_pipeline
+from warehouse.connection import connection
 
 AS_OF = "2024-06-30"
 END = datetime.fromisoformat(AS_OF) + timedelta(days=1)
@@ -110,18 +110,44 @@ def _marts(warehouse: Path) -> dict[str, list]:
         }
 
 
+def _saved_identity_keys(warehouse: Path) -> int:
+    with connection(warehouse, read_only=True) as con:
+        return con.execute("select count(*) from identity_state.customer_keys").fetchone()[0]
+
+
+def _as_of_date(warehouse: Path):
+    with connection(warehouse, read_only=True) as con:
+        return con.execute("select any_value(as_of_date) from marts.dim_customer_360").fetchone()[0]
+
+
 @pytest.fixture(scope="module")
-def both_runs(tmp_path_factory):
+def runs(tmp_path_factory):
+    """In one process: an as-of run on the full files, then plain runs (no as-of) on the
+    truncated files and on the full files. Nothing of the first may leak into the others."""
     root = tmp_path_factory.mktemp("as_of")
     full = root / "full"
     generate(GenerateOptions(out=full, scale=0.004, seed=3))
     truncated = root / "truncated"
     truncate_landing(full, truncated)
-    (root / "a").mkdir()
-    (root / "b").mkdir()
-    assert run_pipeline(landing=full, warehouse=root / "a" / "warehouse.duckdb", as_of=AS_OF)
-    assert run_pipeline(landing=truncated, warehouse=root / "b" / "warehouse.duckdb")
-    return _marts(root / "a" / "warehouse.duckdb"), _marts(root / "b" / "warehouse.duckdb")
+    warehouses = {name: root / name / "warehouse.duckdb" for name in ("as_of", "truncated", "full")}
+    assert run_pipeline(landing=full, warehouse=warehouses["as_of"], as_of=AS_OF)
+    assert run_pipeline(landing=truncated, warehouse=warehouses["truncated"])
+    assert run_pipeline(landing=full, warehouse=warehouses["full"])
+    return warehouses
+
+
+@pytest.fixture(scope="module")
+def both_runs(runs):
+    return _marts(runs["as_of"]), _marts(runs["truncated"])
+
+
+def test_a_plain_run_after_an_as_of_run_in_one_process_is_a_latest_date_run(runs):
+    """Regression: the as-of date once leaked through os.environ into the next run."""
+    assert _as_of_date(runs["as_of"]).isoformat() == AS_OF
+    assert _as_of_date(runs["full"]) > datetime.fromisoformat(AS_OF).date()
+    assert _saved_identity_keys(runs["as_of"]) == 0  # an as-of run never rewrites keys
+    assert _saved_identity_keys(runs["full"]) > 0
+    assert _saved_identity_keys(runs["truncated"]) > 0
 
 
 def test_as_of_run_equals_a_run_on_truncated_files_mart_by_mart(both_runs):

@@ -2,7 +2,7 @@
 data leaves every existing key alone, and a record bridging two customers merges them
 into one surviving key, with the merge logged."""
 
-import os
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +11,8 @@ import pytest
 
 from ingestion.demo.generator import GenerateOptions, generate
 from ingestion.loader import load_landing
-from ingestion.warehouse import connection
-from orchestration.lib.settings import DBT_PROJECT_DIR
+from orchestration.lib.settings import DBT_PROJECT_DIR, as_of_date_for_run, resolve_settings
+from warehouse.connection import connection
 
 
 def run_pipeline(landing: Path, warehouse: Path) -> bool:
@@ -21,6 +21,8 @@ def run_pipeline(landing: Path, warehouse: Path) -> bool:
     successive builds skip it to keep the suite fast."""
     with connection(warehouse) as con:
         load_landing(con, landing, batch_id=f"batch-{len(list(landing.rglob('*')))}")
+        settings = resolve_settings(landing_dir=str(landing), warehouse_path=str(warehouse))
+        dbt_vars = settings.dbt_vars(as_of_date_for_run(settings, con))
     dbt = Path(sys.executable).with_name("dbt")
     completed = subprocess.run(
         [
@@ -33,8 +35,9 @@ def run_pipeline(landing: Path, warehouse: Path) -> bool:
             str(DBT_PROJECT_DIR),
             "--target-path",
             str(warehouse.parent / "dbt_target"),
+            "--vars",
+            json.dumps(dbt_vars),
         ],
-        env={**os.environ, "C360_WAREHOUSE_PATH": str(warehouse)},
         capture_output=True,
         text=True,
     )

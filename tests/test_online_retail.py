@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from ingestion.mapping import apply_mapping, find_mapping, parse_mapping
-from ingestion.warehouse import connection
-from orchestration.cli import run_pipeline
+from orchestration.runner import run_pipeline
+from warehouse.connection import connection
 
 
 def _export_dir() -> Path:

@@ -23,16 +23,17 @@
 {% endmacro %}
 
 {# Post-hook of int_customer_keys_by_record: append this run's merges and splits and save
-   the assignment, in the model's transaction. As-of runs (C360_AS_OF set) only read. #}
+   the assignment, in the model's transaction. Runs pinned to an as-of date
+   (var save_identity_state false) only read. #}
 {% macro record_identity_changes() %}
-    {% if env_var('C360_AS_OF', '') == '' %}
+    {% if var('save_identity_state', true) %}
     insert into identity_state.key_changes
     select
         key_change,
         previous_customer_key,
         customer_key,
         count(*),
-        (select as_of_date from {{ ref('stg_run__as_of') }}),
+        {{ as_of_date() }},
         '{{ invocation_id }}',
         current_timestamp
     from {{ this }}
@@ -44,10 +45,3 @@
     from {{ this }};
     {% endif %}
 {% endmacro %}
-
-{# record id -> customer_key for one record source, to key a source's events. #}
-{% macro customer_keys(record_source) -%}
-    select record_id, customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = '{{ record_source }}'
-{%- endmacro %}

@@ -18,12 +18,8 @@ import duckdb
 
 from orchestration.lib.settings import DBT_PROJECT_DIR, REPO_ROOT
 
-# Python that dbt executes: UDFs registered by the plugin and the CLV fit of the Python models.
-DBT_PYTHON_FILES = (
-    REPO_ROOT / "ingestion" / "identifiers.py",
-    REPO_ROOT / "orchestration" / "lib" / "clv.py",
-    REPO_ROOT / "orchestration" / "lib" / "dbt_duckdb_plugin.py",
-)
+# Python that dbt executes: the `warehouse` package (UDFs, their plugin, the CLV fit).
+DBT_PYTHON_FILES = tuple(sorted((REPO_ROOT / "warehouse").glob("*.py")))
 DBT_PROJECT_FOLDERS = ("models", "macros", "tests", "snapshots", "seeds", "analyses")
 DBT_PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml")
 PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb", "phonenumbers", "vadersentiment", "scipy")
@@ -92,10 +88,10 @@ def raw_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def build_fingerprint(
-    con: duckdb.DuckDBPyConnection, dbt_env: Mapping[str, str], code: str | None = None
+    con: duckdb.DuckDBPyConnection, dbt_vars: Mapping[str, object], code: str | None = None
 ) -> str:
     """What a full dbt build depends on: code, raw data and the settings dbt reads."""
-    parts = [code or code_fingerprint(), raw_fingerprint(con), repr(sorted(dbt_env.items()))]
+    parts = [code or code_fingerprint(), raw_fingerprint(con), repr(sorted(dbt_vars.items()))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

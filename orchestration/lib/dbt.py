@@ -31,19 +31,23 @@ def _project_files_newer_than(path: Path) -> bool:
     )
 
 
+# The dbt next to this interpreter: works without an activated virtualenv (`make dagster`
+# does not put .venv/bin on PATH, and dagster-dbt's own preparation looks for `dbt` there).
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+
+
 def ensure_manifest() -> Path:
     """Parse the dbt project when the manifest is missing or older than any project file.
 
-    ``prepare_if_dev`` only acts under ``dagster dev``; everywhere else we parse here, so an
-    edited model never meets a stale manifest (which fails with a KeyError at run time).
+    Used instead of ``DbtProject.prepare_if_dev`` (which only acts under ``dagster dev`` and
+    needs ``dbt`` on PATH), everywhere, so an edited model never meets a stale manifest
+    (which fails with a KeyError at run time).
     """
-    dbt_project.prepare_if_dev()
     manifest = dbt_project.manifest_path
     if not manifest.exists() or _project_files_newer_than(manifest):
-        dbt = Path(sys.executable).with_name("dbt")
         subprocess.run(
             [
-                str(dbt),
+                str(DBT_EXECUTABLE),
                 "parse",
                 "--quiet",
                 "--project-dir",
@@ -58,15 +62,26 @@ def ensure_manifest() -> Path:
 
 
 class C360DbtTranslator(DagsterDbtTranslator):
-    """Asset keys mirror warehouse tables: ``[schema, table]``; groups follow dbt folders."""
+    """Asset keys are the real relations, ``[schema, name]``, so a dbt source is the raw
+    asset that ingestion materialises and a snapshot sits in ``snapshots``. Groups follow
+    the dbt folders (staging, intermediate, marts); snapshots and seeds (reference value
+    lists) have their own."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
-        schema = dbt_resource_props["config"].get("schema") or "main"
-        return dg.AssetKey([schema, dbt_resource_props["name"]])
+        relation = (
+            dbt_resource_props.get("identifier")  # a source's table
+            or dbt_resource_props.get("alias")
+            or dbt_resource_props["name"]
+        )
+        return dg.AssetKey([dbt_resource_props["schema"], relation])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "snapshot":
+            return "snapshots"
+        if dbt_resource_props["resource_type"] == "source":
+            return "ingestion"
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "dbt"
 

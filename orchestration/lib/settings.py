@@ -1,22 +1,106 @@
-"""Runtime settings. Read lazily (at run time, never at import) from the environment.
+"""Run settings: resolved once per run, validated, and handed down as values.
 
-Every variable is listed in .env.example; defaults put everything under data/ in the repo.
+Dagster sees one resource, ``C360Settings``, whose fields a run can set; an empty field
+falls back to its ``C360_*`` environment variable (listed in .env.example), read when the
+run resolves its settings, never at import. Nothing here or downstream writes the process
+environment: dbt gets the settings as that one invocation's ``--vars``, so one run's
+settings can never leak into the next run in the same process.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+
+from ingestion.as_of import latest_event_date
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 
-def _env_path(name: str, default: Path) -> Path:
-    value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else default
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the setting and the value."""
+
+
+def parse_as_of(value: str | None, name: str = "as_of") -> date | None:
+    """``YYYY-MM-DD`` -> date; empty -> None (the latest event in the data).
+
+    A malformed date is an error naming the setting, never silently the latest date.
+    """
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a date as YYYY-MM-DD, got {value!r} ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Where one run reads and writes, and as of when. Immutable: resolved once per run."""
+
+    landing: Path
+    warehouse: Path
+    serving: Path
+    reports: Path
+    as_of: date | None  # pinned by the caller; None = the latest event in the data
+    skip_unchanged: bool = True
+
+    def dbt_vars(self, as_of_date: date) -> dict[str, object]:
+        """What the dbt project reads (``var(...)``): the file it builds, the as-of date this
+        run resolved, and whether the run may rewrite the identity state. A pinned as-of run
+        looks into the past, so it reads the remembered customer keys but never saves them."""
+        return {
+            "warehouse_path": str(self.warehouse),
+            "as_of_date": as_of_date.isoformat(),
+            "save_identity_state": self.as_of is None,
+        }
+
+
+def _path(value: str, environ: Mapping[str, str], variable: str, default: Path) -> Path:
+    chosen = value or environ.get(variable, "")
+    return Path(chosen).expanduser().resolve() if chosen else default
+
+
+def resolve_settings(
+    landing_dir: str = "",
+    warehouse_path: str = "",
+    serving_path: str = "",
+    reports_dir: str = "",
+    as_of: str = "",
+    skip_unchanged: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> RunSettings:
+    """Explicit values first, then ``C360_*`` variables, then defaults under ``data/``.
+
+    The serving database and the reports folder follow the warehouse when not set, so
+    two warehouses never publish over each other.
+    """
+    env = os.environ if environ is None else environ
+    data_dir = _path("", env, "C360_DATA_DIR", REPO_ROOT / "data")
+    warehouse = _path(warehouse_path, env, "C360_WAREHOUSE_PATH", data_dir / "warehouse.duckdb")
+    default_serving = warehouse.with_name(
+        "serving.duckdb" if warehouse.stem == "warehouse" else f"{warehouse.stem}.serving.duckdb"
+    )
+    default_reports = (
+        data_dir / "reports"
+        if warehouse == data_dir / "warehouse.duckdb"
+        else warehouse.with_name(f"{warehouse.stem}.reports")
+    )
+    return RunSettings(
+        landing=_path(landing_dir, env, "C360_LANDING_DIR", data_dir / "landing"),
+        warehouse=warehouse,
+        serving=_path(serving_path, env, "C360_SERVING_PATH", default_serving),
+        reports=_path(reports_dir, env, "C360_REPORTS_DIR", default_reports),
+        as_of=parse_as_of(as_of or env.get("C360_AS_OF", ""), "as_of" if as_of else "C360_AS_OF"),
+        skip_unchanged=skip_unchanged,
+    )
 
 
 class C360Settings(dg.ConfigurableResource):
@@ -31,51 +115,18 @@ class C360Settings(dg.ConfigurableResource):
     # those of the build the serving database already holds; False builds anyway
     skip_unchanged: bool = True
 
-    @property
-    def data_dir(self) -> Path:
-        return _env_path("C360_DATA_DIR", REPO_ROOT / "data")
-
-    @property
-    def landing(self) -> Path:
-        return (
-            Path(self.landing_dir)
-            if self.landing_dir
-            else _env_path("C360_LANDING_DIR", self.data_dir / "landing")
+    def resolve(self) -> RunSettings:
+        return resolve_settings(
+            self.landing_dir,
+            self.warehouse_path,
+            self.serving_path,
+            self.reports_dir,
+            self.as_of,
+            self.skip_unchanged,
         )
 
-    @property
-    def warehouse(self) -> Path:
-        return (
-            Path(self.warehouse_path)
-            if self.warehouse_path
-            else _env_path("C360_WAREHOUSE_PATH", self.data_dir / "warehouse.duckdb")
-        )
 
-    @property
-    def serving(self) -> Path:
-        return (
-            Path(self.serving_path)
-            if self.serving_path
-            else _env_path("C360_SERVING_PATH", self.warehouse.with_name("serving.duckdb"))
-        )
-
-    @property
-    def reports(self) -> Path:
-        return (
-            Path(self.reports_dir)
-            if self.reports_dir
-            else _env_path("C360_REPORTS_DIR", self.data_dir / "reports")
-        )
-
-    @property
-    def as_of_date(self) -> str:
-        return self.as_of or os.environ.get("C360_AS_OF", "")
-
-    def dbt_env(self) -> dict[str, str]:
-        """Environment for dbt: paths and the as-of date travel as env vars, which keeps
-        dbt's partial parsing valid between runs (vars would force a full re-parse)."""
-        return {
-            "C360_WAREHOUSE_PATH": str(self.warehouse),
-            "C360_AS_OF": self.as_of_date,
-            "DO_NOT_TRACK": "1",
-        }
+def as_of_date_for_run(settings: RunSettings, con: duckdb.DuckDBPyConnection) -> date:
+    """The run's as-of date: the pinned one, else the latest event in raw, else today
+    (an empty warehouse has no events; its marts are empty whatever the date)."""
+    return settings.as_of or latest_event_date(con) or datetime.now(UTC).date()

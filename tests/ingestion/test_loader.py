@@ -10,7 +10,7 @@ import pytest
 
 from ingestion.contracts import load_contracts
 from ingestion.loader import CRASH_POINT_ENV, load_landing
-from ingestion.warehouse import connection
+from warehouse.connection import connection
 
 ORDERS = next(c for c in load_contracts() if c.name == "sales__orders")
 HEADER = "order_id,customer_id,ordered_at,status\n"
@@ -187,7 +187,7 @@ def test_changed_file_under_same_name_is_a_new_version(tmp_path):
 def test_crash_mid_load_then_rerun_equals_clean_run(demo_landing, tmp_path, crash_point):
     script = (
         "import sys; from pathlib import Path; from ingestion.loader import load_landing; "
-        "from ingestion.warehouse import connection\n"
+        "from warehouse.connection import connection\n"
         "with connection(sys.argv[1]) as con: load_landing(con, Path(sys.argv[2]), 'b')"
     )
     crashed = tmp_path / "crashed.duckdb"

@@ -4,7 +4,7 @@ inputs (same-day merge), and degenerate inputs."""
 import numpy as np
 import pytest
 
-from orchestration.lib import clv
+from warehouse import clv
 
 TRUE_BGNBD = {"r": 0.24, "alpha": 4.41, "a": 0.79, "b": 2.43}  # Fader et al. (2005), CDNOW
 TRUE_GG = {"p": 6.25, "q": 3.74, "v": 15.44}

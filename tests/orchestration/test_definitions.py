@@ -26,3 +26,25 @@ def test_definitions_load_with_every_layer_in_one_graph():
         in graph.get(dg.AssetKey(["staging", "stg_sales__orders"])).parent_keys
     )
     assert defs.resolve_job_def("c360_build_job") is not None
+
+
+def test_every_dbt_node_is_keyed_by_its_real_relation_and_publish_waits_for_every_mart():
+    import json
+
+    from orchestration.lib.dbt import ensure_manifest
+
+    manifest = json.loads(ensure_manifest().read_text())
+    relations = {
+        (node["schema"], node["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "snapshot", "seed")
+    }
+    graph = defs.get_repository_def().asset_graph
+    keys = {tuple(k.path) for k in graph.get_all_asset_keys()}
+    assert relations <= keys
+    assert ("snapshots", "customer_attributes_snapshot") in keys
+    marts = {dg.AssetKey(list(r)) for r in relations if r[0] == "marts"}
+    assert len(marts) >= 25
+    assert marts <= graph.get(dg.AssetKey(["serving", "warehouse"])).parent_keys
+    # dbt sources are the raw assets ingestion materialises, in the ingestion group
+    assert graph.get(dg.AssetKey(["raw", "sales__orders"])).group_name == "ingestion"

@@ -10,21 +10,18 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.demo.generator import GenerateOptions, generate
-from orchestration.cli import app, execute_job
+from orchestration.cli import app
 from orchestration.lib.build_state import code_fingerprint, raw_fingerprint
 from orchestration.lib.settings import DBT_PROJECT_DIR
+from orchestration.runner import execute_job
 
 
-def _materialized(result) -> set[str]:
-    return {
-        "/".join(event.asset_key.path)
-        for event in result.all_events
-        if event.event_type_value == "ASSET_MATERIALIZATION"
-    }
+def _materialized(outcome) -> set[str]:
+    return {"/".join(key.path) for key in outcome.materialized}
 
 
-def _skipped_steps(result) -> set[str]:
-    return {e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"}
+def _skipped_steps(outcome) -> set[str]:
+    return {e.step_key for e in outcome.result.all_events if e.event_type_value == "STEP_SKIPPED"}
 
 
 def _published_run(serving: Path) -> str:
@@ -64,6 +61,7 @@ def test_rerun_with_nothing_new_skips_the_build_and_keeps_serving_byte_identical
     assert rerun.success
     assert not {k for k in _materialized(rerun) if k.startswith(("marts/", "serving/"))}
     assert {"mart_quality_gate", "serving__warehouse"} <= _skipped_steps(rerun)
+    assert rerun.build_skipped and not results["new_file"].build_skipped
     assert unchanged_bytes == published_bytes
 
 

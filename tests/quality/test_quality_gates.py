@@ -8,11 +8,11 @@ import uuid
 import pandas as pd
 import pytest
 
-from ingestion.warehouse import connection
-from orchestration.cli import run_pipeline
+from orchestration.runner import run_pipeline
 from quality.runner import run_suites
 from quality.suites import SuiteSpec, all_suites
 from tests.conftest import build_demo_warehouse
+from warehouse.connection import connection
 
 
 @pytest.fixture(scope="module")
@@ -86,28 +86,28 @@ def _validate_planted(built, tmp_path, suite: str, *statements: str):
         (
             "marts.dim_customer_360.error",
             [
-                "insert into marts.dim_customer_360 select * from marts.dim_customer_360 order by customer_key limit 1"
+                "update marts.dim_customer_360 set avg_csat_score = 9 where customer_key in (select customer_key from marts.dim_customer_360 where avg_csat_score is not null order by 1 limit 4)"
             ],
-            "expect_column_values_to_be_unique",
-            "customer_key",
-            2,
+            "expect_column_values_to_be_between",
+            "avg_csat_score",
+            4,
         ),
         (
-            "marts.dim_customer_360.error",
+            "marts.fct_orders.error",
             [
-                "update marts.dim_customer_360 set lifecycle_stage = 'dormant' where customer_key in (select customer_key from marts.dim_customer_360 order by 1 limit 4)"
+                "update marts.fct_orders set net_amount = net_amount + 5 where order_id in (select order_id from marts.fct_orders order by 1 limit 1)"
             ],
-            "expect_column_values_to_be_in_set",
-            "lifecycle_stage",
-            4,
+            "unexpected_rows_expectation",
+            None,
+            1,
         ),
         (
             "marts.fct_feedback_monthly.error",
             [
-                "update marts.fct_feedback_monthly set nps = 150 where response_month = (select min(response_month) from marts.fct_feedback_monthly) and breakdown = 'all'"
+                "update marts.fct_feedback_monthly set csat = 1.5 where response_month = (select min(response_month) from marts.fct_feedback_monthly where csat is not null) and breakdown = 'all'"
             ],
             "expect_column_values_to_be_between",
-            "nps",
+            "csat",
             1,
         ),
         (
@@ -197,10 +197,10 @@ def test_error_failure_blocks_publish_and_serving_keeps_the_last_good_run(built)
 
 
 def test_data_docs_are_built(built):
-    from orchestration.lib.settings import C360Settings
+    from orchestration.lib.settings import resolve_settings
 
     index = (
-        C360Settings().reports
+        resolve_settings(warehouse_path=str(built[1])).reports
         / "gx"
         / "gx"
         / "uncommitted"

@@ -4,8 +4,8 @@ import dagster as dg
 
 from ingestion.contracts import load_contracts
 from ingestion.loader import load_landing
-from ingestion.warehouse import connection
 from orchestration.lib.settings import C360Settings
+from warehouse.connection import connection
 
 WAREHOUSE_POOL = "duckdb_warehouse"  # one writer at a time on the DuckDB file
 
@@ -31,8 +31,9 @@ CONTRACTS = {c.name: c for c in load_contracts()}
 def raw_tables(context: dg.AssetExecutionContext, c360: C360Settings):
     """Load new landed files into raw; skip files already loaded; quarantine bad rows."""
     selected = [CONTRACTS[key.path[-1]] for key in context.selected_asset_keys]
-    with connection(c360.warehouse) as con:
-        report = load_landing(con, c360.landing, context.run.run_id, selected)
+    settings = c360.resolve()
+    with connection(settings.warehouse) as con:
+        report = load_landing(con, settings.landing, context.run.run_id, selected)
     for rejected in report.rejected:
         context.log.error(rejected.error)
     for contract in selected:

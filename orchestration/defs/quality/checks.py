@@ -74,11 +74,12 @@ def _build(name: str, suites: list[SuiteSpec], with_docs: bool) -> dg.AssetCheck
         c360: C360Settings,
         great_expectations: GreatExpectationsValidator,
     ):
+        settings = c360.resolve()
         outcomes = great_expectations.validate(
-            c360.warehouse,
+            settings.warehouse,
             suites,
             context.op_execution_context.run_id,
-            data_docs_dir=c360.reports / "gx" if with_docs else None,
+            data_docs_dir=settings.reports / "gx" if with_docs else None,
         )
         validated = {(o.suite.asset_key[-1], o.suite.severity) for o in outcomes}
         yield from _results(outcomes)

@@ -3,18 +3,20 @@
 import dagster as dg
 
 from orchestration.defs.ingestion.assets import WAREHOUSE_POOL
-from orchestration.lib.settings import C360Settings
+from orchestration.defs.transform.assets import dbt_models
+from orchestration.lib.settings import C360Settings, as_of_date_for_run
 from orchestration.serving import publish_serving_database
 from quality.runner import blocking_failures
-from quality.suites import mart_suites
+from warehouse.connection import connection
 
-PUBLISHED_MARTS = sorted({s.table for s in mart_suites()})
+# every mart dbt builds: publish waits for all of them and copies all of them
+PUBLISHED_MARTS = sorted(key for key in dbt_models.keys if key.path[0] == "marts")
 
 
 @dg.asset(
     key=["serving", "warehouse"],
     group_name="serving",
-    deps=[dg.AssetKey(["marts", t]) for t in PUBLISHED_MARTS],
+    deps=PUBLISHED_MARTS,
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
 )
@@ -22,16 +24,19 @@ def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
     """The serving database BI tools read: every ``marts`` table copied from the working
     file only after this run's error-severity quality checks passed, then swapped in
     atomically. A failed run leaves the previous serving file untouched."""
-    failures = blocking_failures(c360.warehouse, context.run.run_id)
+    settings = c360.resolve()
+    failures = blocking_failures(settings.warehouse, context.run.run_id)
     if failures:
         raise dg.Failure(
             description="Not published: error-severity quality checks failed in this run",
             metadata={"failures": "\n".join(str(f) for f in failures)},
         )
+    with connection(settings.warehouse, read_only=False) as con:
+        as_of = as_of_date_for_run(settings, con)
     published = publish_serving_database(
-        c360.warehouse, c360.serving, context.run.run_id, c360.as_of_date
+        settings.warehouse, settings.serving, context.run.run_id, as_of
     )
-    return dg.MaterializeResult(metadata={"path": str(c360.serving), **published})
+    return dg.MaterializeResult(metadata={"path": str(settings.serving), **published})
 
 
 defs = dg.Definitions(assets=[serving_warehouse])

@@ -1,21 +1,19 @@
 """dbt models as assets: staging, intermediate and marts, with dbt tests as asset checks."""
 
-import os
-import sys
-from pathlib import Path
+import json
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from ingestion.warehouse import connection
 from orchestration.defs.ingestion.assets import WAREHOUSE_POOL
 from orchestration.lib.build_state import (
     build_fingerprint,
     record_full_build,
     unchanged_since_publish,
 )
-from orchestration.lib.dbt import dbt_project, ensure_manifest, translator
-from orchestration.lib.settings import C360Settings
+from orchestration.lib.dbt import DBT_EXECUTABLE, dbt_project, ensure_manifest, translator
+from orchestration.lib.settings import C360Settings, as_of_date_for_run
+from warehouse.connection import connection
 
 
 @dbt_assets(
@@ -29,20 +27,23 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
     Skipped, with everything downstream (mart gate, publish), when nothing it depends on
     changed since the build the serving database holds: see ``lib/build_state.py``.
     """
-    os.environ.update(c360.dbt_env())
+    settings = c360.resolve()
     full_build = context.selected_asset_keys == context.assets_def.keys
-    with connection(c360.warehouse) as con:
-        fingerprint = build_fingerprint(con, c360.dbt_env())
-        reproduced = unchanged_since_publish(con, c360.serving, fingerprint)
-    if reproduced and c360.skip_unchanged:
+    with connection(settings.warehouse) as con:
+        dbt_vars = settings.dbt_vars(as_of_date_for_run(settings, con))
+        fingerprint = build_fingerprint(con, dbt_vars)
+        reproduced = unchanged_since_publish(con, settings.serving, fingerprint)
+    if reproduced and settings.skip_unchanged:
         context.log.info(
             f"Nothing changed since run {reproduced}, which the serving database holds: "
             "dbt, the mart gate and publishing are skipped (run with --rebuild to force)."
         )
         return
-    yield from dbt.cli(["build"], context=context).stream()
+    context.log.info(f"dbt vars: {dbt_vars}")
+    # the settings travel as this invocation's --vars: nothing is written to os.environ
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
     if full_build:
-        with connection(c360.warehouse) as con:
+        with connection(settings.warehouse) as con:
             record_full_build(con, context.run.run_id, fingerprint)
 
 
@@ -52,8 +53,7 @@ defs = dg.Definitions(
         "dbt": DbtCliResource(
             project_dir=dbt_project,
             profiles_dir=str(dbt_project.profiles_dir),
-            # The dbt next to this interpreter: works without an activated virtualenv.
-            dbt_executable=str(Path(sys.executable).with_name("dbt")),
+            dbt_executable=str(DBT_EXECUTABLE),
         )
     },
 )

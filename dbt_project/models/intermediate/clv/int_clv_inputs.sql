@@ -10,7 +10,7 @@
 
 with purchase_days as (
     select customer_key, ordered_date, sum(net_amount) as day_value
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_enriched') }}
     where is_completed and customer_key is not null
     group by customer_key, ordered_date
 ),
@@ -21,7 +21,7 @@ ranked as (
 ),
 
 as_of as (
-    select * from {{ ref('stg_run__as_of') }}
+    {{ as_of_row() }}
 )
 
 select

@@ -1,6 +1,6 @@
 -- One row per customer_key with at least one order: commerce figures as of the run.
 with orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_orders_enriched') }}
     where customer_key is not null
 ),
 

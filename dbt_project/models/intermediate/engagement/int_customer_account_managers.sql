@@ -5,7 +5,11 @@ with contacts as (
     where account_manager_id is not null
 ),
 
-keys as ({{ customer_keys('crm_contact') }}),
+keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'crm_contact'
+),
 
 assignments as (
     select distinct keys.customer_key, contacts.account_manager_id

@@ -3,7 +3,11 @@ with responses as (
     select * from {{ ref('stg_crm__survey_responses') }}
 ),
 
-keys as ({{ customer_keys('crm_contact') }}),
+keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'crm_contact'
+),
 
 keyed as (
     select keys.customer_key, responses.*

@@ -10,7 +10,7 @@ keys as (
 ),
 
 as_of as (
-    select * from {{ ref('stg_run__as_of') }}
+    {{ as_of_row() }}
 ),
 
 keyed as (

@@ -3,10 +3,14 @@ with interactions as (
     select * from {{ ref('stg_crm__interactions') }}
 ),
 
-keys as ({{ customer_keys('crm_contact') }}),
+keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'crm_contact'
+),
 
 as_of as (
-    select * from {{ ref('stg_run__as_of') }}
+    {{ as_of_row() }}
 ),
 
 keyed as (

@@ -4,7 +4,11 @@ with interactions as (
     select * from {{ ref('int_social_interactions_scored') }}
 ),
 
-keys as ({{ customer_keys('social_profile') }}),
+keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'social_profile'
+),
 
 keyed as (
     select keys.customer_key, interactions.*

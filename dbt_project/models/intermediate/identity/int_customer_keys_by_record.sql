@@ -18,7 +18,7 @@ with components as (
 
 previous_keys as (
     select record_key, customer_key, key_origin_record
-    from {{ source('identity_state', 'customer_keys') }}
+    from {{ ref('stg_identity_state__customer_keys') }}
 ),
 
 -- A previous key is a candidate only for the component that now holds its origin record

@@ -5,7 +5,7 @@
 {%- set churn_days = var('churn_window_days') | int %}
 
 with as_of as (
-    select * from {{ ref('stg_run__as_of') }}
+    {{ as_of_row() }}
 ),
 
 customers as (
@@ -13,10 +13,29 @@ customers as (
     from {{ ref('int_customer_profiles_survived') }}
 ),
 
-contact_keys as ({{ customer_keys('crm_contact') }}),
-sales_keys as ({{ customer_keys('sales_customer') }}),
-profile_keys as ({{ customer_keys('social_profile') }}),
-email_keys as ({{ customer_keys('email_seen') }}),
+contact_keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'crm_contact'
+),
+
+sales_keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'sales_customer'
+),
+
+profile_keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'social_profile'
+),
+
+email_keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'email_seen'
+),
 
 reached as (
     select coalesce(contact_keys.customer_key, email_keys.customer_key) as customer_key,
@@ -41,7 +60,7 @@ leads as (
 
 purchases as (
     select customer_key, ordered_date as signal_date, count(*) as completed_orders
-    from {{ ref('fct_orders') }}
+    from {{ ref('int_orders_enriched') }}
     where is_completed and customer_key is not null
     group by customer_key, ordered_date
 ),

@@ -6,7 +6,11 @@ with detractors as (
     where nps_class = 'detractor'
 ),
 
-contact_keys as ({{ customer_keys('crm_contact') }}),
+contact_keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'crm_contact'
+),
 
 interactions as (
     select contact_keys.customer_key, interactions.occurred_at

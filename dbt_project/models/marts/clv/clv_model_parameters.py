@@ -5,15 +5,14 @@ status `not_fitted` and the reason; predictions are then null."""
 
 import pandas as pd
 
-from orchestration.lib import clv
+from warehouse import clv
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     # a fixed row order: the optimiser's path (and so the last digits) depends on it
     inputs = dbt.ref("int_clv_inputs").df().sort_values("customer_key", ignore_index=True)
-    as_of_row = dbt.ref("stg_run__as_of").df()
-    as_of = pd.Timestamp(as_of_row["as_of_date"].iloc[0]).date()
+    as_of = pd.Timestamp(dbt.config.get("as_of_date")).date()
     unit = f"{dbt.config.get('clv_time_unit_days')} days"
     base = {"time_unit": unit, "calibration_end": as_of, "customers": len(inputs)}
     reason = clv.check_fit_possible(inputs["frequency"].to_numpy())

@@ -8,7 +8,7 @@ fitted (see clv_model_parameters.status)."""
 import numpy as np
 import pandas as pd
 
-from orchestration.lib import clv
+from warehouse import clv
 
 
 def churn_risk(probability_alive: pd.Series) -> pd.Series:

@@ -8,10 +8,14 @@
 --   revenue:     net revenue of orders placed that month, purchasing customers and the
 --                average net revenue per purchasing customer.
 with as_of as (
-    select * from {{ ref('stg_run__as_of') }}
+    {{ as_of_row() }}
 ),
 
-contact_keys as ({{ customer_keys('crm_contact') }}),
+contact_keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'crm_contact'
+),
 
 channels as (
     select

@@ -11,7 +11,7 @@ with customers as (
         cast(orders.net_revenue as decimal(18, 4)) as monetary,
         as_of.as_of_date
     from {{ ref('int_customer_orders_aggregated') }} as orders
-    cross join {{ ref('stg_run__as_of') }} as as_of
+    cross join ({{ as_of_row() }}) as as_of
     where orders.completed_orders >= 1
 ),
 

@@ -8,7 +8,7 @@ with active as (
 ),
 
 as_of as (
-    select *, {{ dbt.date_trunc('month', 'as_of_date') }} as as_of_month from {{ ref('stg_run__as_of') }}
+    select *, {{ dbt.date_trunc('month', 'as_of_date') }} as as_of_month from ({{ as_of_row() }}) as run_as_of
 ),
 
 months as (

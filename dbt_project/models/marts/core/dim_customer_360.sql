@@ -53,7 +53,7 @@ current_stage as (
 ),
 
 as_of as (
-    select * from {{ ref('stg_run__as_of') }}
+    {{ as_of_row() }}
 ),
 
 joined as (

@@ -10,6 +10,6 @@ select
     as_of_date,
     invocation_id,
     logged_at
-from {{ source('identity_state', 'key_changes') }}
+from {{ ref('stg_identity_state__key_changes') }}
 -- the key-assignment post-hook must have run before this reads the log
 -- depends_on: {{ ref('int_customer_keys_by_record') }}

@@ -6,7 +6,11 @@ with events as (
     select * from {{ ref('stg_crm__loyalty_events') }}
 ),
 
-contact_keys as ({{ customer_keys('crm_contact') }})
+contact_keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'crm_contact'
+)
 
 select
     events.event_id,

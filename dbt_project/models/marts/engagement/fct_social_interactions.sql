@@ -5,7 +5,11 @@ with scored as (
     select * from {{ ref('int_social_interactions_scored') }}
 ),
 
-profile_keys as ({{ customer_keys('social_profile') }})
+profile_keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'social_profile'
+)
 
 select
     scored.interaction_id,

@@ -4,7 +4,11 @@ with responses as (
     select * from {{ ref('stg_crm__survey_responses') }}
 ),
 
-contact_keys as ({{ customer_keys('crm_contact') }}),
+contact_keys as (
+    select record_id, customer_key
+    from {{ ref('int_customer_keys_by_record') }}
+    where record_source = 'crm_contact'
+),
 
 history as (
     select * from {{ ref('fct_customer_lifecycle_history') }}

@@ -7,7 +7,7 @@ with signals as (
 ),
 
 as_of as (
-    select * from {{ ref('stg_run__as_of') }}
+    {{ as_of_row() }}
 ),
 
 cumulative as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'crm__account_managers') }}
+    select * from {{ source('crm', 'account_managers') }}
 ),
 
 latest as (

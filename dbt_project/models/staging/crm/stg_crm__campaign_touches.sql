@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'crm__campaign_touches') }}
+    select * from {{ source('crm', 'campaign_touches') }}
     where {{ before_as_of('occurred_at') }}
 ),
 

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'crm__contacts') }}
+    select * from {{ source('crm', 'contacts') }}
     where {{ visible_as_of(['created_at', 'updated_at']) }}
 ),
 

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'crm__interactions') }}
+    select * from {{ source('crm', 'interactions') }}
     where {{ visible_as_of(['occurred_at', 'updated_at']) }}
 ),
 

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'crm__loyalty_events') }}
+    select * from {{ source('crm', 'loyalty_events') }}
     where {{ before_as_of('occurred_at') }}
 ),
 

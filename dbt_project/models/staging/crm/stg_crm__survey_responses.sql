@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'crm__survey_responses') }}
+    select * from {{ source('crm', 'survey_responses') }}
     where {{ before_as_of('responded_at') }}
 ),
 

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'sales__customers') }}
+    select * from {{ source('sales', 'customers') }}
     where {{ visible_as_of(['created_at', 'updated_at']) }}
 ),
 

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'sales__order_lines') }}
+    select * from {{ source('sales', 'order_lines') }}
 ),
 
 latest as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'sales__orders') }}
+    select * from {{ source('sales', 'orders') }}
     where {{ visible_as_of(['ordered_at', 'updated_at']) }}
 ),
 

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'sales__products') }}
+    select * from {{ source('sales', 'products') }}
     where {{ visible_as_of(['updated_at']) }}
 ),
 

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'social__brand_posts') }}
+    select * from {{ source('social', 'brand_posts') }}
     where {{ before_as_of('posted_at') }}
 ),
 

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'social__interactions') }}
+    select * from {{ source('social', 'interactions') }}
     where {{ before_as_of('occurred_at') }}
 ),
 

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'social__profiles') }}
+    select * from {{ source('social', 'profiles') }}
     where {{ visible_as_of(['updated_at']) }}
 ),
 

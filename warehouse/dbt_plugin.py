@@ -7,7 +7,7 @@ lexicon sentiment (VADER). Models call them through macros, so another engine ca
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
-from ingestion.identifiers import register_udfs
+from warehouse.udfs import register_udfs
 
 
 class Plugin(BasePlugin):

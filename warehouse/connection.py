@@ -15,7 +15,7 @@ import duckdb
 import duckdb_engine
 import sqlalchemy
 
-from ingestion.identifiers import register_udfs
+from warehouse.udfs import register_udfs
 
 
 def _config() -> dict[str, str]:

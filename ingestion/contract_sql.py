@@ -1,0 +1,157 @@
+"""Contract to SQL: one pass over the landed text that types every column and finds each
+row's first violation (not null, type, accepted values, range, row rules, duplicate key
+within the file). The result is ``_checked``: typed columns ``t__<name>``, ``_extra`` (columns
+the contract does not know, as JSON), ``_record`` and ``_violation`` (null for a good row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from ingestion.contracts import Column, Contract
+from ingestion.sql import ident, sql_str
+
+
+def _typed_expr(column: Column, value: str) -> str:
+    if column.type == "varchar":
+        return value
+    if column.type == "timestamp":
+        # Offsets are honoured (session time zone is UTC); naive values are taken as UTC.
+        return f"(try_cast({value} as timestamptz) at time zone 'UTC')"
+    return f"try_cast({value} as {column.duckdb_type})"
+
+
+def _violation_cases(contract: Contract) -> list[tuple[str, str, str, str]]:
+    """(failure condition, column, rule, reason expression) in the order they are checked."""
+    cases: list[tuple[str, str, str, str]] = []
+    for c in contract.columns:
+        v = f"v__{c.name}"
+        t = f"t__{c.name}"
+        if not c.nullable:
+            cases.append((f"{v} is null", c.name, "not_null", sql_str(f"{c.name} is empty")))
+        if c.type != "varchar":
+            cases.append(
+                (
+                    f"{v} is not null and {t} is null",
+                    c.name,
+                    "type",
+                    f"format('value ''{{}}'' is not a valid {c.type}', {v})",
+                )
+            )
+        if c.accepted_values:
+            allowed = ", ".join(sql_str(a) for a in c.accepted_values)
+            cases.append(
+                (
+                    f"{t} is not null and {t} not in ({allowed})",
+                    c.name,
+                    "accepted_values",
+                    f"format('value ''{{}}'' is not one of {', '.join(c.accepted_values)}', {v})",
+                )
+            )
+        if c.min is not None:
+            cases.append(
+                (
+                    f"{t} < {c.min}",
+                    c.name,
+                    "range",
+                    f"format('value ''{{}}'' is below the minimum {c.min:g}', {v})",
+                )
+            )
+        if c.max is not None:
+            cases.append(
+                (
+                    f"{t} > {c.max}",
+                    c.name,
+                    "range",
+                    f"format('value ''{{}}'' is above the maximum {c.max:g}', {v})",
+                )
+            )
+    return cases
+
+
+def check_rows(con: duckdb.DuckDBPyConnection, contract: Contract, names: Sequence[str]) -> None:
+    """Build ``_checked``: typed contract columns, extra columns as JSON, first violation."""
+    present = set(names)
+    values = []
+    for c in contract.columns:
+        raw = f"nullif(trim({ident(c.name)}), '')" if c.name in present else "null::varchar"
+        if c.accepted_values:
+            raw = f"lower({raw})"
+        if c.default is not None:
+            raw = f"coalesce({raw}, {sql_str(c.default)})"
+        values.append(f"{raw} as v__{c.name}")
+    extra = [n for n in names if n not in {c.name for c in contract.columns}]
+    extra_json = (
+        "json_object(" + ", ".join(f"{sql_str(n)}, {ident(n)}" for n in extra) + ")"
+        if extra
+        else "null::json"
+    )
+    record_json = "json_object(" + ", ".join(f"{sql_str(n)}, {ident(n)}" for n in names) + ")"
+    typed = [f"{_typed_expr(c, f'v__{c.name}')} as t__{c.name}" for c in contract.columns]
+    cases = _violation_cases(contract)
+    # Row rules see the typed row under the contract's column names.
+    rule_scope = ", ".join(f"t__{c.name} as {ident(c.name)}" for c in contract.columns)
+    for rule in contract.row_rules:
+        cases.append(
+            (
+                f"coalesce(({rule.fails_when}), false)",
+                rule.column,
+                rule.name,
+                sql_str(rule.description),
+            )
+        )
+    violation = (
+        "case "
+        + " ".join(
+            f"when {cond} then struct_pack(column_name := {sql_str(col)}, rule := {sql_str(rule)},"
+            f" reason := {reason})"
+            for cond, col, rule, reason in cases
+        )
+        + " end"
+        if cases
+        else "null"
+    )
+    con.execute("drop table if exists _typed")
+    con.execute("drop table if exists _checked")
+    con.execute(
+        f"""
+        create temp table _typed as
+        with landed as (
+            select _row_number, {", ".join(values)}, {extra_json} as _extra,
+                   {record_json} as _record
+            from _landed
+        ),
+        typed as (select *, {", ".join(typed)} from landed),
+        scoped as (select *, {rule_scope} from typed)
+        select _row_number, _extra, _record,
+               {", ".join(f"t__{c.name}" for c in contract.columns)},
+               {violation} as _violation
+        from scoped
+        """
+    )
+    key = [f"t__{k}" for k in contract.primary_key]
+    if contract.cursor:
+        key.append(f"t__{contract.cursor}")
+    con.execute(
+        f"""
+        create temp table _checked as
+        with ranked as (
+            select *,
+                   case when _violation is null then
+                       first_value(_row_number) over (
+                           partition by _violation is null, {", ".join(key)}
+                           order by _row_number)
+                   end as _first_line
+            from _typed
+        )
+        select * exclude (_violation, _first_line),
+               coalesce(_violation, case when _first_line < _row_number then struct_pack(
+                   column_name := {sql_str(contract.primary_key[0])},
+                   rule := 'duplicate_key',
+                   reason := format('duplicate of line {{}} (same {", ".join(key).replace("t__", "")})',
+                                    _first_line)) end) as _violation
+        from ranked
+        """
+    )

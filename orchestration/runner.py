@@ -1,0 +1,108 @@
+"""Run ``c360_build_job`` in this process: what the CLI, the benchmark and the tests call.
+
+The run's settings are passed to the job as resource config, never through the process
+environment, so consecutive runs in one process cannot see each other's settings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.lib.settings import RunSettings, resolve_settings
+
+BUILD_JOB = "c360_build_job"
+SERVING_ASSET = dg.AssetKey(["serving", "warehouse"])
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a run did, for callers that print or assert it."""
+
+    result: dg.ExecuteInProcessResult
+    settings: RunSettings
+
+    @property
+    def success(self) -> bool:
+        return self.result.success
+
+    @property
+    def run_id(self) -> str:
+        return self.result.run_id
+
+    @property
+    def materialized(self) -> set[dg.AssetKey]:
+        return {
+            event.asset_key
+            for event in self.result.get_asset_materialization_events()
+            if event.asset_key is not None
+        }
+
+    @property
+    def published(self) -> bool:
+        return SERVING_ASSET in self.materialized
+
+    @property
+    def build_skipped(self) -> bool:
+        """The run succeeded without publishing: nothing had changed since the published
+        build, so dbt, the mart gate and publishing were skipped."""
+        return self.success and not self.published
+
+
+def quiet_telemetry() -> None:
+    """The tools' usage reporting off (these machines have no internet to report to)."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+
+def execute_job(
+    landing: Path | None = None,
+    warehouse: Path | None = None,
+    as_of: str | None = None,
+    full_refresh: bool = False,
+    rebuild: bool = False,
+) -> RunOutcome:
+    """Run ``c360_build_job`` in process. A malformed ``as_of`` raises ``SettingsError``
+    before anything runs."""
+    quiet_telemetry()
+    config = {
+        "landing_dir": str(landing.resolve()) if landing else "",
+        "warehouse_path": str(warehouse.resolve()) if warehouse else "",
+        "as_of": as_of or "",
+        "skip_unchanged": not rebuild,
+    }
+    settings = resolve_settings(**config)  # validates before the job starts
+    if full_refresh:
+        for suffix in ("", ".wal"):
+            Path(str(settings.warehouse) + suffix).unlink(missing_ok=True)
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def(BUILD_JOB)
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config={
+            "resources": {"c360": {"config": config}},
+            # the CLI prints its own summary; Dagster's step log is for the UI and for debugging
+            "loggers": {
+                "console": {"config": {"log_level": os.environ.get("C360_LOG_LEVEL", "WARNING")}}
+            },
+        },
+        raise_on_error=False,
+    )
+    return RunOutcome(result, settings)
+
+
+def run_pipeline(
+    landing: Path | None = None,
+    warehouse: Path | None = None,
+    as_of: str | None = None,
+    full_refresh: bool = False,
+    rebuild: bool = False,
+) -> bool:
+    """Run ``c360_build_job`` in process; return whether it succeeded."""
+    return execute_job(landing, warehouse, as_of, full_refresh, rebuild).success
