@@ -1,7 +1,10 @@
 """Run GX suites in-database against the warehouse and store every result.
 
 Results go to ``quality.check_results`` (one row per expectation per suite per run) so BI
-can chart data quality, and Data Docs are rebuilt into the reports folder.
+can chart data quality, and Data Docs are rebuilt into the reports folder. What a later
+run compares against (row counts, the identity match rate) is kept in one table,
+``quality.measurements``. Validation runs in a child process that sends its outcomes back
+to the caller once (``run_suites_isolated``).
 """
 
 from __future__ import annotations
@@ -21,10 +24,9 @@ import duckdb
 
 from quality import gx_duckdb
 from quality.suites import ERROR, QualityContext, SuiteSpec
-from warehouse.connection import connect, connection
+from warehouse.connection import connect
 
 log = logging.getLogger(__name__)
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 RESULTS_DDL = """
 create schema if not exists quality;
@@ -43,12 +45,14 @@ create table if not exists quality.check_results (
     details varchar,
     checked_at timestamp
 );
-create table if not exists quality.identity_match_rates (
+create table if not exists quality.measurements (
     run_id varchar,
-    match_rate double,
+    measurement varchar,
+    value double,
     measured_at timestamp
 );
 """
+MATCH_RATE = "identity_match_rate"
 
 
 @dataclass
@@ -76,36 +80,42 @@ class SuiteOutcome:
         return [o for o in self.outcomes if not o.success]
 
 
-def _previous_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    rows = con.execute(
-        """
-        select layer || '.' || table_name, arg_max(observed_value, checked_at)
-        from quality.check_results
-        where expectation = 'expect_table_row_count_to_be_between'
-        group by 1
-        """
-    ).fetchall()
-    return {name: int(value) for name, value in rows if value not in (None, "None")}
+def _row_count(table: str) -> str:
+    return f"row_count:{table}"
 
 
-def _previous_match_rate(con: duckdb.DuckDBPyConnection) -> float | None:
-    """The identity match rate recorded by the last run that validated the identity map."""
-    row = con.execute(
-        "select arg_max(match_rate, measured_at) from quality.identity_match_rates"
-    ).fetchone()
-    return None if row is None or row[0] is None else float(row[0])
-
-
-def _record_match_rate(warehouse_path: Path, run_id: str) -> None:
-    with connection(warehouse_path) as con:
-        if not _table_exists(con, "marts", "customer_identity_map"):
-            return
+def _previous_measurements(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """The latest value of every measurement any earlier run recorded."""
+    return dict(
         con.execute(
-            "insert into quality.identity_match_rates select ?, "
-            "avg(case when linked_by <> 'unlinked' then 1.0 else 0.0 end), now()::timestamp "
-            "from marts.customer_identity_map",
-            [run_id],
+            "select measurement, arg_max(value, measured_at) from quality.measurements "
+            "group by measurement"
+        ).fetchall()
+    )
+
+
+def _record_measurements(
+    con: duckdb.DuckDBPyConnection, run_id: str, suites: Iterable[SuiteSpec]
+) -> None:
+    """Row counts of the validated tables and the identity match rate, for the next run."""
+    tables = sorted({f"{s.layer}.{s.table}" for s in suites})
+    values = [
+        (_row_count(t), con.execute(f"select count(*) from {t}").fetchone()[0]) for t in tables
+    ]
+    if "marts.customer_identity_map" in tables:
+        values.append(
+            (
+                MATCH_RATE,
+                con.execute(
+                    "select avg(case when linked_by <> 'unlinked' then 1.0 else 0.0 end) "
+                    "from marts.customer_identity_map"
+                ).fetchone()[0],
+            )
         )
+    con.executemany(
+        "insert into quality.measurements values (?, ?, ?, now()::timestamp)",
+        [(run_id, name, value) for name, value in values if value is not None],
+    )
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, layer: str, table: str) -> bool:
@@ -125,6 +135,7 @@ def run_suites(
     max_component_size: int = 50,
 ) -> list[SuiteOutcome]:
     """Validate each suite's table in DuckDB through GX; store and return the outcomes."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no internet to report to
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -134,10 +145,15 @@ def run_suites(
     con = connect(warehouse_path)
     try:
         con.execute(RESULTS_DDL)
+        previous = _previous_measurements(con)
         context_values = QualityContext(
-            previous_row_counts=_previous_row_counts(con),
+            previous_row_counts={
+                name.removeprefix("row_count:"): int(value)
+                for name, value in previous.items()
+                if name.startswith("row_count:")
+            },
             max_component_size=max_component_size,
-            previous_match_rate=_previous_match_rate(con),
+            previous_match_rate=previous.get(MATCH_RATE),
         )
         present = [s for s in suites if _table_exists(con, s.layer, s.table)]
     finally:
@@ -200,9 +216,7 @@ def run_suites(
             context.build_data_docs()
     finally:
         datasource.get_execution_engine().engine.dispose()
-    _store(warehouse_path, run_id, outcomes)
-    if any(o.suite.table == "customer_identity_map" for o in outcomes):
-        _record_match_rate(warehouse_path, run_id)
+    _store(warehouse_path, run_id, outcomes, present)
     return outcomes
 
 
@@ -223,7 +237,9 @@ def _forget_previous_runs(context, project_root: Path | None, suite_names: list[
             context.data_sources.delete(name=name)
 
 
-def _store(warehouse_path: Path, run_id: str, outcomes: list[SuiteOutcome]) -> None:
+def _store(
+    warehouse_path: Path, run_id: str, outcomes: list[SuiteOutcome], suites: list[SuiteSpec]
+) -> None:
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [
         (
@@ -252,47 +268,24 @@ def _store(warehouse_path: Path, run_id: str, outcomes: list[SuiteOutcome]) -> N
                 "insert into quality.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+        _record_measurements(con, run_id, suites)
     finally:
         con.close()
 
 
-def blocking_failures(warehouse_path: Path, run_id: str, layer: str | None = None) -> list[tuple]:
-    """Error-severity expectations that failed in this run (what stops publishing)."""
+def blocking_failures(warehouse_path: Path, run_id: str) -> list[tuple]:
+    """Error-severity expectations that failed in this run: the audit step of
+    write-audit-publish reads the stored record, whatever the orchestrator did."""
     con = connect(warehouse_path)
     try:
         con.execute(RESULTS_DDL)
-        query = (
+        return con.execute(
             "select suite, expectation, column_name, unexpected_count, observed_value "
-            "from quality.check_results where run_id = ? and severity = ? and not success"
-        )
-        params: list = [run_id, ERROR]
-        if layer:
-            query += " and layer = ?"
-            params.append(layer)
-        return con.execute(query, params).fetchall()
+            "from quality.check_results where run_id = ? and severity = ? and not success",
+            [run_id, ERROR],
+        ).fetchall()
     finally:
         con.close()
-
-
-def load_outcomes(
-    warehouse_path: Path, run_id: str, suites: Iterable[SuiteSpec]
-) -> list[SuiteOutcome]:
-    """Outcomes of this run's suites, read back from ``quality.check_results``."""
-    by_name = {s.name: SuiteOutcome(s) for s in suites}
-    with connection(warehouse_path, read_only=True) as con:
-        rows = con.execute(
-            "select suite, expectation, column_name, success, observed_value, unexpected_count, "
-            "element_count, details from quality.check_results where run_id = ?",
-            [run_id],
-        ).fetchall()
-    for suite, expectation, column, success, observed, unexpected, elements, details in rows:
-        if suite in by_name:
-            by_name[suite].outcomes.append(
-                ExpectationOutcome(
-                    expectation, column, success, observed, unexpected, elements, details
-                )
-            )
-    return [o for o in by_name.values() if o.outcomes]
 
 
 # Validation runs in a child process (see ``run_suites_isolated``). Children are forked from
@@ -332,10 +325,10 @@ def _validate_in_child(
     os.environ.update(environ)  # the caller's, not the server's (which started earlier)
     try:
         wanted = set(suite_names)
-        run_suites(
+        outcomes = run_suites(
             warehouse_path, [s for s in all_suites() if s.name in wanted], run_id, data_docs_dir
         )
-        reply.send(None)
+        reply.send(outcomes)
     except BaseException:
         reply.send(traceback.format_exc())
         raise
@@ -349,7 +342,7 @@ def run_suites_isolated(
     run_id: str,
     data_docs_dir: Path | None = None,
 ) -> list[SuiteOutcome]:
-    """Run the suites in a child process, then read their stored outcomes.
+    """Run the suites in a child process and return the outcomes it sends back.
 
     GX keeps its DuckDB connection alive inside the process that validated, which holds the
     file lock and blocks the next writer (dbt runs as a separate process). A child process
@@ -372,33 +365,12 @@ def run_suites_isolated(
     child.start()
     send.close()
     try:
-        error = receive.recv()
+        answer = receive.recv()
     except EOFError:  # the child died before it could answer (killed, out of memory)
-        error = "the validation process ended without reporting"
+        answer = "the validation process ended without reporting"
     child.join()
-    if error is not None or child.exitcode != 0:
+    if isinstance(answer, str) or child.exitcode != 0:
         raise RuntimeError(
-            f"GX validation failed to run (exit code {child.exitcode}):\n{(error or '')[-4000:]}"
+            f"GX validation failed to run (exit code {child.exitcode}):\n{str(answer)[-4000:]}"
         )
-    return load_outcomes(warehouse_path, run_id, suites)
-
-
-def _main() -> None:
-    import argparse
-
-    from quality.suites import all_suites
-
-    parser = argparse.ArgumentParser(description="Run GX suites against the warehouse.")
-    parser.add_argument("--warehouse", required=True, type=Path)
-    parser.add_argument("--run-id", required=True)
-    parser.add_argument("--suites", required=True, help="comma-separated suite names")
-    parser.add_argument("--docs", type=Path, default=None)
-    args = parser.parse_args()
-    wanted = set(args.suites.split(","))
-    run_suites(
-        args.warehouse, [s for s in all_suites() if s.name in wanted], args.run_id, args.docs
-    )
-
-
-if __name__ == "__main__":
-    _main()
+    return answer

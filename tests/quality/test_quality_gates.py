@@ -151,6 +151,26 @@ def test_row_count_falling_below_the_last_run_warns(built, tmp_path):
     assert ("expect_table_row_count_to_be_between", None) in failures
 
 
+def test_match_rate_falling_by_more_than_a_fifth_warns(built, tmp_path):
+    """The previous run's match rate (kept in quality.measurements) is the baseline."""
+    _, warehouse = built
+    with connection(warehouse, read_only=True) as con:
+        linked = con.execute(
+            "select count(*) filter (where linked_by <> 'unlinked') from marts.customer_identity_map"
+        ).fetchone()[0]
+    assert linked > 0
+    failures = _validate_planted(
+        built,
+        tmp_path,
+        "marts.customer_identity_map.warn",
+        "update marts.customer_identity_map set linked_by = 'unlinked' where record_id in "
+        "(select record_id from marts.customer_identity_map where linked_by <> 'unlinked' "
+        f"order by 1 limit {linked // 2})",
+    )
+    [failure] = [f for (e, _), f in failures.items() if e == "unexpected_rows_expectation"]
+    assert "match rate" in failure.details
+
+
 def test_stale_source_warns(built, tmp_path):
     failures = _validate_planted(
         built,
