@@ -30,6 +30,7 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests --processes 2
 
 dagster: setup
 	$(VENV)/bin/dagster dev -w workspace.yaml

@@ -10,17 +10,27 @@ with history as (
 ),
 
 first_signals as (
-    select customer_key, min(signal_date) as first_signal_date
+    select
+        customer_key,
+        min(signal_date) as first_signal_date
     from {{ ref('int_customer_lifecycle_signals') }}
     group by customer_key
 )
 
-select history.customer_key, history.valid_from, 'gap or overlap' as problem
+select
+    history.customer_key,
+    history.valid_from,
+    'gap or overlap' as problem
 from history
 where history.next_valid_from is distinct from history.valid_to
-   or history.valid_to <= history.valid_from
+    or history.valid_to <= history.valid_from
+
 union all
-select history.customer_key, history.valid_from, 'does not start at first contact'
+
+select
+    history.customer_key,
+    history.valid_from,
+    'does not start at first contact' as problem
 from history
 inner join first_signals on history.customer_key = first_signals.customer_key
 where history.position = 1 and history.valid_from <> first_signals.first_signal_date

@@ -9,14 +9,19 @@
 {%- set unit_days = var('clv_time_unit_days') %}
 
 with purchase_days as (
-    select customer_key, ordered_date, sum(net_amount) as day_value
+    select
+        customer_key,
+        ordered_date,
+        sum(net_amount) as day_value
     from {{ ref('int_orders_enriched') }}
     where is_completed and customer_key is not null
     group by customer_key, ordered_date
 ),
 
 ranked as (
-    select *, row_number() over (partition by customer_key order by ordered_date) as day_number
+    select
+        *,
+        row_number() over (partition by customer_key order by ordered_date) as day_number
     from purchase_days
 ),
 

@@ -39,12 +39,14 @@ category_spend as (
     inner join order_lines on orders.order_id = order_lines.order_id
     left join products on order_lines.product_id = products.product_id
     where orders.is_completed
-    group by 1, 2
+    group by orders.customer_key, coalesce(products.category, 'uncategorised')
 ),
 
 favourite_category as (
     -- Highest spend; ties go to the alphabetically first category.
-    select customer_key, arg_min(category, struct_pack(neg_spend := -spend, category := category)) as favourite_category
+    select
+        customer_key,
+        arg_min(category, struct_pack(neg_spend := -spend, category := category)) as favourite_category
     from category_spend
     group by customer_key
 )

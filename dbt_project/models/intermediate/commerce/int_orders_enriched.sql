@@ -12,7 +12,9 @@ order_lines as (
 ),
 
 customer_keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'sales_customer'
 ),
@@ -52,10 +54,14 @@ amounts as (
     select
         *,
         status = 'completed' as is_completed,
-        cast(case when status in ('completed', 'refunded') then greatest(order_amount, 0) else 0 end
-            as decimal(18, 4)) as gross_amount,
-        cast(case when status = 'refunded' then abs(order_amount) else 0 end
-            as decimal(18, 4)) as refund_amount
+        cast(
+            case when status in ('completed', 'refunded') then greatest(order_amount, 0) else 0 end
+            as decimal(18, 4)
+        ) as gross_amount,
+        cast(
+            case when status = 'refunded' then abs(order_amount) else 0 end
+            as decimal(18, 4)
+        ) as refund_amount
     from joined
 ),
 
@@ -64,9 +70,9 @@ sequenced as (
         *,
         cast(gross_amount - refund_amount as decimal(18, 4)) as net_amount,
         case when is_completed and customer_key is not null then
-            row_number() over (
-                partition by customer_key, is_completed order by ordered_at, order_id
-            )
+                row_number() over (
+                    partition by customer_key, is_completed order by ordered_at, order_id
+                )
         end as completed_order_number
     from amounts
 ),

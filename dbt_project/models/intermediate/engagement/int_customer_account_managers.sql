@@ -6,19 +6,25 @@ with contacts as (
 ),
 
 keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'crm_contact'
 ),
 
 assignments as (
-    select distinct keys.customer_key, contacts.account_manager_id
+    select distinct
+        keys.customer_key,
+        contacts.account_manager_id
     from contacts
     inner join keys on contacts.contact_id = keys.record_id
 ),
 
 books as (
-    select account_manager_id, count(distinct customer_key) as book_size
+    select
+        account_manager_id,
+        count(distinct customer_key) as book_size
     from assignments
     group by account_manager_id
 )
@@ -26,7 +32,8 @@ books as (
 select
     assignments.customer_key,
     -- A customer linked to several managers keeps the one with the smallest book.
-    arg_min(assignments.account_manager_id, struct_pack(b := books.book_size, id := assignments.account_manager_id)) as account_manager_id,
+    arg_min(assignments.account_manager_id, struct_pack(b := books.book_size, id := assignments.account_manager_id))
+        as account_manager_id,
     min(books.book_size) as account_manager_book_size
 from assignments
 inner join books on assignments.account_manager_id = books.account_manager_id

@@ -4,21 +4,27 @@ with responses as (
 ),
 
 keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'crm_contact'
 ),
 
 keyed as (
-    select keys.customer_key, responses.*
+    select
+        keys.customer_key,
+        responses.*
     from responses
     inner join keys on responses.contact_id = keys.record_id
 )
 
 select
     customer_key,
-    arg_max(score, struct_pack(t := responded_at, id := response_id)) filter (where survey_type = 'nps') as latest_nps_score,
-    arg_max(nps_class, struct_pack(t := responded_at, id := response_id)) filter (where survey_type = 'nps') as latest_nps_class,
+    arg_max(score, struct_pack(t := responded_at, id := response_id)) filter (where survey_type = 'nps')
+        as latest_nps_score,
+    arg_max(nps_class, struct_pack(t := responded_at, id := response_id)) filter (where survey_type = 'nps')
+        as latest_nps_class,
     max(responded_at) filter (where survey_type = 'nps') as latest_nps_at,
     avg(score) filter (where survey_type = 'csat') as avg_csat_score,
     avg(case when is_csat_satisfied then 1.0 else 0.0 end) filter (where survey_type = 'csat') as csat_satisfied_share,

@@ -4,13 +4,17 @@ with events as (
 ),
 
 keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'crm_contact'
 ),
 
 keyed as (
-    select keys.customer_key, events.*
+    select
+        keys.customer_key,
+        events.*
     from events
     inner join keys on events.contact_id = keys.record_id
 )

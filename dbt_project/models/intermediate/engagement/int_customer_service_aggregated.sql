@@ -4,17 +4,17 @@ with interactions as (
 ),
 
 keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'crm_contact'
 ),
 
-as_of as (
-    {{ as_of_row() }}
-),
-
 keyed as (
-    select keys.customer_key, interactions.*
+    select
+        keys.customer_key,
+        interactions.*
     from interactions
     inner join keys on interactions.contact_id = keys.record_id
 )
@@ -31,10 +31,23 @@ select
     count(*) filter (where is_open_ticket) as open_tickets,
     median(resolution_hours) as median_resolution_hours,
     -- The relationship-type window (relationship_lookback_days before as-of).
-    count(*) filter (where occurred_at >= (select as_of_end from as_of) - to_days({{ var('relationship_lookback_days') }})) as recent_interactions,
-    count(*) filter (where handler_type = 'agent' and occurred_at >= (select as_of_end from as_of) - to_days({{ var('relationship_lookback_days') }})) as recent_human_interactions,
-    count(*) filter (where handler_type = 'self_service' and occurred_at >= (select as_of_end from as_of) - to_days({{ var('relationship_lookback_days') }})) as recent_self_service_interactions,
-    count(*) filter (where handler_type = 'automated' and occurred_at >= (select as_of_end from as_of) - to_days({{ var('relationship_lookback_days') }})) as recent_automated_interactions,
+    count(*) filter (
+        where occurred_at >= {{ as_of_end() }} - to_days({{ var('relationship_lookback_days') }})
+    )
+        as recent_interactions,
+    count(*) filter (
+        where handler_type = 'agent'
+        and occurred_at >= {{ as_of_end() }} - to_days({{ var('relationship_lookback_days') }})
+    )
+        as recent_human_interactions,
+    count(*) filter (
+        where handler_type = 'self_service'
+        and occurred_at >= {{ as_of_end() }} - to_days({{ var('relationship_lookback_days') }})
+    ) as recent_self_service_interactions,
+    count(*) filter (
+        where handler_type = 'automated'
+        and occurred_at >= {{ as_of_end() }} - to_days({{ var('relationship_lookback_days') }})
+    ) as recent_automated_interactions,
     max(occurred_at) as last_interaction_at
 from keyed
 group by customer_key

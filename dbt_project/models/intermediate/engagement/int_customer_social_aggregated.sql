@@ -5,19 +5,25 @@ with interactions as (
 ),
 
 keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'social_profile'
 ),
 
 keyed as (
-    select keys.customer_key, interactions.*
+    select
+        keys.customer_key,
+        interactions.*
     from interactions
     inner join keys on interactions.profile_id = keys.record_id
 ),
 
 profiles as (
-    select customer_key, count(*) as social_profiles
+    select
+        customer_key,
+        count(*) as social_profiles
     from keys
     group by customer_key
 )
@@ -28,7 +34,9 @@ select
     count(keyed.interaction_id) as social_interactions,
     count(*) filter (where keyed.interaction_type = 'mention') as social_mentions,
     cast(avg(keyed.sentiment_score) as decimal(5, 4)) as avg_sentiment,
-    count(*) filter (where keyed.sentiment_label = 'positive' and keyed.interaction_type in ('mention', 'review', 'comment')) as positive_mentions,
+    count(*) filter (
+        where keyed.sentiment_label = 'positive' and keyed.interaction_type in ('mention', 'review', 'comment')
+    ) as positive_mentions,
     count(*) filter (where keyed.interaction_type = 'referral') as referrals_made,
     max(keyed.occurred_at) as last_social_at
 from profiles

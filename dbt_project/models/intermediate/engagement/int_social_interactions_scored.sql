@@ -5,13 +5,17 @@ with interactions as (
 ),
 
 texts as (
-    select distinct text from interactions where text is not null
+    select distinct text from interactions
+    where text is not null
 ),
 
 scored_texts as (
     -- VADER's compound score has four decimals; a decimal keeps sums and averages exact,
     -- so reruns give identical figures whatever order rows are aggregated in.
-    select text, cast({{ sentiment('text') }} as decimal(5, 4)) as sentiment_score from texts
+    select
+        text,
+        cast({{ sentiment('text') }} as decimal(5, 4)) as sentiment_score
+    from texts
 )
 
 select

@@ -17,7 +17,10 @@ with components as (
 ),
 
 previous_keys as (
-    select record_key, customer_key, key_origin_record
+    select
+        record_key,
+        customer_key,
+        key_origin_record
     from {{ ref('stg_identity_state__customer_keys') }}
 ),
 
@@ -33,7 +36,7 @@ candidate_keys as (
     inner join components on previous_keys.record_key = components.record_key
     inner join components as origins
         on previous_keys.key_origin_record = origins.record_key
-        and components.component_label = origins.component_label
+            and components.component_label = origins.component_label
 ),
 
 surviving_keys as (

@@ -26,11 +26,24 @@ ranked as (
 
 select
     customer_key,
-    arg_min(first_name, struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)) filter (where first_name is not null) as first_name,
-    arg_min(last_name, struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)) filter (where last_name is not null) as last_name,
-    arg_min(email, struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)) filter (where email is not null and not {{ is_junk_email('email') }}) as email,
-    arg_min(phone, struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)) filter (where not {{ is_junk_phone('phone') }}) as phone,
-    arg_min(country, struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)) filter (where country is not null) as country,
+    arg_min(
+        first_name,
+        struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)
+    ) filter (where first_name is not null) as first_name,
+    arg_min(
+        last_name,
+        struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)
+    ) filter (where last_name is not null) as last_name,
+    arg_min(
+        email, struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)
+    ) filter (where email is not null and not {{ is_junk_email('email') }}) as email,
+    arg_min(
+        phone, struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)
+    ) filter (where not {{ is_junk_phone('phone') }}) as phone,
+    arg_min(
+        country,
+        struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)
+    ) filter (where country is not null) as country,
     min(first_seen_at) as first_seen_at,
     list_sort(list(distinct record_source)) as sources_seen_in,
     count(*) as source_records,

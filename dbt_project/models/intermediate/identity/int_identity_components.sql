@@ -13,7 +13,7 @@ with records as (
         record_source,
         record_id,
         coalesce(strftime(first_seen_at, '%Y%m%d%H%M%S'), '99999999999999')
-            || '|' || record_source || '|' || record_id as rank_label
+        || '|' || record_source || '|' || record_id as rank_label
     from {{ ref('int_identity_records_unioned') }}
 ),
 
@@ -21,7 +21,9 @@ with records as (
 -- than long strings (3-4x faster). record_rank follows rank_label: the smallest rank in a
 -- component is still its earliest record.
 ranked_records as {{ materialized_cte() }} (
-    select *, row_number() over (order by rank_label) as record_rank
+    select
+        *,
+        row_number() over (order by rank_label) as record_rank
     from records
 ),
 
@@ -34,25 +36,30 @@ edges as {{ materialized_cte() }} (
 ),
 
 labels_0 as {{ materialized_cte() }} (
-    select record_rank, record_rank as label from ranked_records
+    select
+        record_rank,
+        record_rank as label
+    from ranked_records
 ),
 {% for step in range(1, steps + 1) %}
-key_labels_{{ step }} as {{ materialized_cte() }} (
-    select edges.key_number, min(labels.label) as label
-    from edges
-    inner join labels_{{ step - 1 }} as labels on edges.record_rank = labels.record_rank
-    group by edges.key_number
-),
+    key_labels_{{ step }} as {{ materialized_cte() }} (
+        select
+            edges.key_number,
+            min(labels.label) as label
+        from edges
+        inner join labels_{{ step - 1 }} as labels on edges.record_rank = labels.record_rank
+        group by edges.key_number
+    ),
 
-labels_{{ step }} as {{ materialized_cte() }} (
-    select
-        labels.record_rank,
-        least(labels.label, coalesce(min(key_labels.label), labels.label)) as label
-    from labels_{{ step - 1 }} as labels
-    left join edges on labels.record_rank = edges.record_rank
-    left join key_labels_{{ step }} as key_labels on edges.key_number = key_labels.key_number
-    group by labels.record_rank, labels.label
-),
+    labels_{{ step }} as {{ materialized_cte() }} (
+        select
+            labels.record_rank,
+            least(labels.label, coalesce(min(key_labels.label), labels.label)) as label
+        from labels_{{ step - 1 }} as labels
+        left join edges on labels.record_rank = edges.record_rank
+        left join key_labels_{{ step }} as key_labels on edges.key_number = key_labels.key_number
+        group by labels.record_rank, labels.label
+    ),
 {% endfor %}
 
 components as (
@@ -72,7 +79,9 @@ components as (
 
 -- The component's earliest record: a new customer's key is named after it.
 first_records as (
-    select record_rank as component_label, record_key as component_first_record
+    select
+        record_rank as component_label,
+        record_key as component_first_record
     from ranked_records
 )
 

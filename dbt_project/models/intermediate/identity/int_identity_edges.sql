@@ -5,25 +5,56 @@ with records as (
 ),
 
 keys as (
-    select record_key, 'email' as key_type, email as key_value
+    select
+        record_key,
+        'email' as key_type,
+        email as key_value
     from records
     where email is not null and not {{ is_junk_email('email') }}
 
     union all
 
-    select record_key, 'phone', phone
+    select
+        record_key,
+        'phone' as key_type,
+        phone as key_value
     from records
     where not {{ is_junk_phone('phone') }}
 
     -- Handles link only when the CRM lists them on the contact.
     union all
-    select record_key, 'handle', 'twitter:' || twitter_handle from records where twitter_handle is not null
+
+    select
+        record_key,
+        'handle' as key_type,
+        'twitter:' || twitter_handle as key_value
+    from records
+    where twitter_handle is not null
+
     union all
-    select record_key, 'handle', 'instagram:' || instagram_handle from records where instagram_handle is not null
+
+    select
+        record_key,
+        'handle' as key_type,
+        'instagram:' || instagram_handle as key_value
+    from records
+    where instagram_handle is not null
+
     union all
-    select record_key, 'handle', 'facebook:' || facebook_handle from records where facebook_handle is not null
+
+    select
+        record_key,
+        'handle' as key_type,
+        'facebook:' || facebook_handle as key_value
+    from records
+    where facebook_handle is not null
+
     union all
-    select record_key, 'handle', social_platform || ':' || social_handle
+
+    select
+        record_key,
+        'handle' as key_type,
+        social_platform || ':' || social_handle as key_value
     from records
     where social_handle is not null
 )

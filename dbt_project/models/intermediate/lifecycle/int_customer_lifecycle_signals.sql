@@ -9,49 +9,58 @@ with as_of as (
 ),
 
 customers as (
-    select customer_key, cast(first_seen_at as date) as first_seen_date
+    select
+        customer_key,
+        cast(first_seen_at as date) as first_seen_date
     from {{ ref('int_customer_profiles_survived') }}
 ),
 
 contact_keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'crm_contact'
 ),
 
-sales_keys as (
-    select record_id, customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'sales_customer'
-),
-
 profile_keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'social_profile'
 ),
 
 email_keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'email_seen'
 ),
 
 reached as (
-    select coalesce(contact_keys.customer_key, email_keys.customer_key) as customer_key,
-           cast(touches.occurred_at as date) as signal_date
+    select
+        coalesce(contact_keys.customer_key, email_keys.customer_key) as customer_key,
+        cast(touches.occurred_at as date) as signal_date
     from {{ ref('stg_crm__campaign_touches') }} as touches
     left join contact_keys on touches.contact_id = contact_keys.record_id
     left join email_keys on touches.email = email_keys.record_id
+
     union all
-    select profile_keys.customer_key, cast(social.occurred_at as date)
+
+    select
+        profile_keys.customer_key,
+        cast(social.occurred_at as date) as signal_date
     from {{ ref('stg_social__interactions') }} as social
     inner join profile_keys on social.profile_id = profile_keys.record_id
 ),
 
 -- A lead: a CRM contact (created_at) or a shop account (created, else first order).
 leads as (
-    select keys.customer_key, cast(coalesce(records.first_seen_at, as_of.as_of_end) as date) as signal_date
+    select
+        keys.customer_key,
+        cast(coalesce(records.first_seen_at, as_of.as_of_end) as date) as signal_date
     from {{ ref('int_identity_records_unioned') }} as records
     inner join {{ ref('int_customer_keys_by_record') }} as keys on records.record_key = keys.record_key
     cross join as_of
@@ -59,7 +68,10 @@ leads as (
 ),
 
 purchases as (
-    select customer_key, ordered_date as signal_date, count(*) as completed_orders
+    select
+        customer_key,
+        ordered_date as signal_date,
+        count(*) as completed_orders
     from {{ ref('int_orders_enriched') }}
     where is_completed and customer_key is not null
     group by customer_key, ordered_date
@@ -67,7 +79,9 @@ purchases as (
 
 -- The first day a purchase is older than the churn window; a later purchase resets it.
 lapse_checks as (
-    select customer_key, cast(signal_date + to_days({{ churn_days + 1 }}) as date) as signal_date
+    select
+        customer_key,
+        cast(signal_date + to_days({{ churn_days + 1 }}) as date) as signal_date
     from purchases
 ),
 
@@ -80,11 +94,13 @@ nps_answers as (
     from {{ ref('stg_crm__survey_responses') }} as responses
     inner join contact_keys on responses.contact_id = contact_keys.record_id
     where responses.survey_type = 'nps'
-    group by 1, 2
+    group by contact_keys.customer_key, responses.responded_date
 ),
 
 referrals as (
-    select profile_keys.customer_key, cast(social.occurred_at as date) as signal_date
+    select
+        profile_keys.customer_key,
+        cast(social.occurred_at as date) as signal_date
     from {{ ref('stg_social__interactions') }} as social
     inner join profile_keys on social.profile_id = profile_keys.record_id
     where social.interaction_type = 'referral'
@@ -98,33 +114,109 @@ tiers as (
     from {{ ref('stg_crm__loyalty_events') }} as events
     inner join contact_keys on events.contact_id = contact_keys.record_id
     where events.tier is not null
-    group by 1, 2
+    group by contact_keys.customer_key, cast(events.occurred_at as date)
 ),
 
 signals as (
-    select customer_key, signal_date, 'reach' as signal, null::bigint as orders, null as nps_class, null as tier from reached
-    union all select customer_key, signal_date, 'lead', null, null, null from leads
-    union all select customer_key, signal_date, 'purchase', completed_orders, null, null from purchases
-    union all select customer_key, signal_date, 'lapse_check', null, null, null from lapse_checks
-    union all select customer_key, signal_date, 'nps', null, nps_class, null from nps_answers
-    union all select customer_key, signal_date, 'referral', null, null, null from referrals
-    union all select customer_key, signal_date, 'tier', null, null, loyalty_tier from tiers
+    select
+        customer_key,
+        signal_date,
+        'reach' as signal,
+        cast(null as bigint) as orders,
+        null as nps_class,
+        null as tier
+    from reached
+
+    union all
+
+    select
+        customer_key,
+        signal_date,
+        'lead' as signal,
+        null as orders,
+        null as nps_class,
+        null as tier
+    from leads
+
+    union all
+
+    select
+        customer_key,
+        signal_date,
+        'purchase' as signal,
+        completed_orders as orders,
+        null as nps_class,
+        null as tier
+    from purchases
+
+    union all
+
+    select
+        customer_key,
+        signal_date,
+        'lapse_check' as signal,
+        null as orders,
+        null as nps_class,
+        null as tier
+    from lapse_checks
+
+    union all
+
+    select
+        customer_key,
+        signal_date,
+        'nps' as signal,
+        null as orders,
+        nps_class,
+        null as tier
+    from nps_answers
+
+    union all
+
+    select
+        customer_key,
+        signal_date,
+        'referral' as signal,
+        null as orders,
+        null as nps_class,
+        null as tier
+    from referrals
+
+    union all
+
+    select
+        customer_key,
+        signal_date,
+        'tier' as signal,
+        null as orders,
+        null as nps_class,
+        loyalty_tier as tier
+    from tiers
+
     -- every customer is known from the day first seen (or as-of when no record has a date)
     union all
-    select customers.customer_key, coalesce(customers.first_seen_date, as_of.as_of_date), 'known', null, null, null
-    from customers cross join as_of
+
+    select
+        customers.customer_key,
+        coalesce(customers.first_seen_date, as_of.as_of_date) as signal_date,
+        'known' as signal,
+        null as orders,
+        null as nps_class,
+        null as tier
+    from customers
+    cross join as_of
 )
 
 select
     signals.customer_key,
     signals.signal_date,
-    bool_or(signal = 'reach') as is_reached,
-    bool_or(signal = 'lead') as is_lead,
-    coalesce(sum(orders), 0) as completed_orders,
-    bool_or(signal = 'purchase') as has_purchase,
-    max(nps_class) as nps_class,
-    bool_or(signal = 'referral') as has_referral,
-    max(tier) as loyalty_tier
+    bool_or(signals.signal = 'reach') as is_reached,
+    bool_or(signals.signal = 'lead') as is_lead,
+    coalesce(sum(signals.orders), 0) as completed_orders,
+    bool_or(signals.signal = 'purchase') as has_purchase,
+    max(signals.nps_class) as nps_class,
+    bool_or(signals.signal = 'referral') as has_referral,
+    max(signals.tier) as loyalty_tier
 from signals
 cross join as_of
 where signals.customer_key is not null

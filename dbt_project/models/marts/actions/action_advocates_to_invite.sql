@@ -10,10 +10,12 @@ select
     avg_sentiment,
     lifecycle_stage,
     net_revenue,
-    concat_ws(', ',
+    concat_ws(
+        ', ',
         case when latest_nps_class = 'promoter' then 'promoter' end,
         case when referrals_made > 0 then 'referrer' end,
-        case when positive_mentions > 0 then 'positive mentions' end) as advocacy_signals,
+        case when positive_mentions > 0 then 'positive mentions' end
+    ) as advocacy_signals,
     as_of_date
 from {{ ref('dim_customer_360') }}
 where (latest_nps_class = 'promoter' or referrals_made > 0 or positive_mentions > 0)

@@ -19,11 +19,15 @@ select
     customers.lifecycle_stage,
     customers.relationship_type,
     customers.account_manager_id,
-    rank() over (order by coalesce(customers.predicted_clv, 0) + customers.net_revenue desc, customers.customer_key) as priority,
+    rank()
+        over (order by coalesce(customers.predicted_clv, 0) + customers.net_revenue desc, customers.customer_key)
+        as priority,
     customers.as_of_date
 from {{ ref('dim_customer_360') }} as customers
 inner join {{ ref('fct_customer_rfm') }} as rfm on customers.customer_key = rfm.customer_key
-where (customers.churn_risk in ('medium', 'high')
-        or rfm.rfm_segment in ('cant_lose_them', 'at_risk', 'hibernating', 'need_attention'))
-    and (rfm.monetary_score = 5 or (rfm.monetary_score = 4 and rfm.frequency >= 2))
-    and customers.lifecycle_stage <> 'lapsed'
+where (
+    customers.churn_risk in ('medium', 'high')
+    or rfm.rfm_segment in ('cant_lose_them', 'at_risk', 'hibernating', 'need_attention')
+)
+and (rfm.monetary_score = 5 or (rfm.monetary_score = 4 and rfm.frequency >= 2))
+and customers.lifecycle_stage <> 'lapsed'

@@ -7,13 +7,17 @@ with detractors as (
 ),
 
 contact_keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'crm_contact'
 ),
 
 interactions as (
-    select contact_keys.customer_key, interactions.occurred_at
+    select
+        contact_keys.customer_key,
+        interactions.occurred_at
     from {{ ref('stg_crm__interactions') }} as interactions
     inner join contact_keys on interactions.contact_id = contact_keys.record_id
 ),
@@ -23,8 +27,8 @@ followed_up as (
     from detractors
     inner join interactions
         on detractors.customer_key = interactions.customer_key
-        and interactions.occurred_at > detractors.responded_at
-        and interactions.occurred_at <= detractors.responded_at + to_days({{ var('follow_up_window_days') }})
+            and detractors.responded_at < interactions.occurred_at
+            and interactions.occurred_at <= detractors.responded_at + to_days({{ var('follow_up_window_days') }})
 )
 
 select
@@ -36,12 +40,13 @@ select
     detractors.score,
     detractors.responded_at,
     {{ dbt.datediff('detractors.responded_date', 'detractors.as_of_date', 'day') }} as days_since_answer,
-    {{ dbt.datediff('detractors.responded_date', 'detractors.as_of_date', 'day') }} > {{ var('follow_up_window_days') }} as is_overdue,
+    {{ dbt.datediff('detractors.responded_date', 'detractors.as_of_date', 'day') }}
+    > {{ var('follow_up_window_days') }} as is_overdue,
     customers.lifecycle_stage,
     customers.net_revenue,
     detractors.as_of_date
 from detractors
 inner join {{ ref('dim_customer_360') }} as customers on detractors.customer_key = customers.customer_key
-where detractors.response_id not in (select response_id from followed_up)
+where detractors.response_id not in (select followed_up.response_id from followed_up)
     -- only the customer's latest NPS answer matters: a later non-detractor answer closes it
     and customers.latest_nps_class = 'detractor'

@@ -5,7 +5,10 @@
 -- and each product contributes only its 20 strongest companions, which bounds the work
 -- at any scale (customers x products x 20).
 with purchases as (
-    select orders.customer_key, lines.product_id, count(*) as lines_bought
+    select
+        orders.customer_key,
+        lines.product_id,
+        count(*) as lines_bought
     from {{ ref('fct_orders') }} as orders
     inner join {{ ref('stg_sales__order_lines') }} as lines on orders.order_id = lines.order_id
     where orders.is_completed and orders.customer_key is not null and lines.product_id is not null
@@ -15,47 +18,63 @@ with purchases as (
 -- Pairs come from each customer's 50 most bought products: a wholesale buyer with
 -- thousands of products would otherwise dominate the pair count quadratically.
 basket as (
-    select customer_key, product_id
+    select
+        customer_key,
+        product_id
     from (
-        select *, row_number() over (partition by customer_key order by lines_bought desc, product_id) as basket_rank
+        select
+            *,
+            row_number() over (partition by customer_key order by lines_bought desc, product_id asc) as basket_rank
         from purchases
     ) as ranked_purchases
     where basket_rank <= 50
 ),
 
 popular as (
-    select product_id from purchases group by product_id having count(*) >= 2
+    select product_id from purchases
+    group by product_id
+    having count(*) >= 2
 ),
 
 co_purchases as (
     -- products a and b bought by the same customer, counted over customers
-    select a.product_id as product_id, b.product_id as also_bought, count(*) as co_buyers
+    select
+        a.product_id,
+        b.product_id as also_bought,
+        count(*) as co_buyers
     from basket as a
     inner join basket as b on a.customer_key = b.customer_key and a.product_id <> b.product_id
-    where b.product_id in (select product_id from popular)
-    group by 1, 2
+    where b.product_id in (select popular.product_id from popular)
+    group by a.product_id, b.product_id
 ),
 
 strongest as (
     select *
     from (
-        select *, row_number() over (partition by product_id order by co_buyers desc, also_bought) as strength_rank
+        select
+            *,
+            row_number() over (partition by product_id order by co_buyers desc, also_bought asc) as strength_rank
         from co_purchases
     ) as ranked_pairs
     where strength_rank <= 20
 ),
 
 scored as (
-    select purchases.customer_key, strongest.also_bought as product_id, sum(strongest.co_buyers) as score
+    select
+        purchases.customer_key,
+        strongest.also_bought as product_id,
+        sum(strongest.co_buyers) as score
     from purchases
     inner join strongest on purchases.product_id = strongest.product_id
     anti join purchases as owned
-        on owned.customer_key = purchases.customer_key and owned.product_id = strongest.also_bought
+        on purchases.customer_key = owned.customer_key and strongest.also_bought = owned.product_id
     group by 1, 2
 ),
 
 ranked as (
-    select *, row_number() over (partition by customer_key order by score desc, product_id) as recommendation_rank
+    select
+        *,
+        row_number() over (partition by customer_key order by score desc, product_id asc) as recommendation_rank
     from scored
 )
 

@@ -10,7 +10,7 @@ select
     completed_orders,
     net_revenue,
     favourite_category,
-    rank() over (order by net_revenue desc, customer_key) as priority,
+    rank() over (order by net_revenue desc, customer_key asc) as priority,
     as_of_date
 from {{ ref('dim_customer_360') }}
 where lifecycle_stage = 'lapsed'

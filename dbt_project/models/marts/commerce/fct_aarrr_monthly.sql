@@ -12,7 +12,9 @@ with as_of as (
 ),
 
 contact_keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'crm_contact'
 ),
@@ -20,7 +22,9 @@ contact_keys as (
 channels as (
     select
         contact_keys.customer_key,
-        arg_min(coalesce(contacts.lead_source, 'unknown'), struct_pack(t := contacts.created_at, id := contacts.contact_id))
+        arg_min(
+            coalesce(contacts.lead_source, 'unknown'), struct_pack(t := contacts.created_at, id := contacts.contact_id)
+        )
             as acquisition_channel
     from {{ ref('stg_crm__contacts') }} as contacts
     inner join contact_keys on contacts.contact_id = contact_keys.record_id
@@ -28,19 +32,25 @@ channels as (
 ),
 
 lead_dates as (
-    select customer_key, min(signal_date) as lead_date
+    select
+        customer_key,
+        min(signal_date) as lead_date
     from {{ ref('int_customer_lifecycle_signals') }}
     where is_lead
     group by customer_key
 ),
 
 orders as (
-    select *, {{ dbt.date_trunc('month', 'ordered_date') }} as order_month
+    select
+        *,
+        {{ dbt.date_trunc('month', 'ordered_date') }} as order_month
     from {{ ref('fct_orders') }}
 ),
 
 first_purchases as (
-    select customer_key, min(ordered_date) as first_purchase_date
+    select
+        customer_key,
+        min(ordered_date) as first_purchase_date
     from orders
     where is_completed and customer_key is not null
     group by customer_key
@@ -53,7 +63,7 @@ acquisition as (
         count(*) as new_leads,
         count(*) filter (
             where first_purchases.first_purchase_date between lead_dates.lead_date
-                and lead_dates.lead_date + to_days({{ var('activation_window_days') }})
+            and lead_dates.lead_date + to_days({{ var('activation_window_days') }})
         ) as activated_leads
     from lead_dates
     left join channels on lead_dates.customer_key = channels.customer_key
@@ -65,7 +75,8 @@ commerce as (
     select
         orders.order_month as activity_month,
         case when orders.customer_key is null then 'anonymous'
-             else coalesce(channels.acquisition_channel, 'unknown') end as acquisition_channel,
+            else coalesce(channels.acquisition_channel, 'unknown')
+        end as acquisition_channel,
         count(distinct orders.customer_key) filter (where orders.is_repeat_order) as returning_buyers,
         count(distinct orders.customer_key) filter (where orders.is_completed) as purchasing_customers,
         sum(orders.net_amount) as net_revenue
@@ -97,10 +108,25 @@ promoters as (
 ),
 
 keys as (
-    select activity_month, acquisition_channel from acquisition
-    union select activity_month, acquisition_channel from commerce
-    union select activity_month, acquisition_channel from referrals
-    union select activity_month, acquisition_channel from promoters
+    select
+        activity_month,
+        acquisition_channel
+    from acquisition
+    union
+    select
+        activity_month,
+        acquisition_channel
+    from commerce
+    union
+    select
+        activity_month,
+        acquisition_channel
+    from referrals
+    union
+    select
+        activity_month,
+        acquisition_channel
+    from promoters
 )
 
 select
@@ -115,7 +141,8 @@ select
     coalesce(commerce.purchasing_customers, 0) as purchasing_customers,
     cast(coalesce(commerce.net_revenue, 0) as decimal(18, 4)) as net_revenue,
     case when commerce.purchasing_customers > 0
-        then cast(commerce.net_revenue / commerce.purchasing_customers as decimal(18, 4)) end as avg_revenue_per_purchasing_customer,
+            then cast(commerce.net_revenue / commerce.purchasing_customers as decimal(18, 4))
+    end as avg_revenue_per_purchasing_customer,
     as_of.as_of_date
 from keys
 cross join as_of

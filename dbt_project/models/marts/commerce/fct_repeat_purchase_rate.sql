@@ -17,8 +17,13 @@ by_cohort as (
         count(*) filter (where completed_orders >= 2) as repeat_customers
     from customers
     group by cohort_month
+
     union all
-    select 'all', count(*), count(*) filter (where completed_orders >= 2)
+
+    select
+        'all' as cohort,
+        count(*) as purchasing_customers,
+        count(*) filter (where completed_orders >= 2) as repeat_customers
     from customers
 )
 

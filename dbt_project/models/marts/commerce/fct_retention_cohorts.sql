@@ -1,23 +1,37 @@
 -- Grain: one row per first-purchase month (cohort) x months since that month, up to the
 -- as-of month, zeros included. A customer is active in a month with a completed order.
 with orders as (
-    select customer_key, {{ dbt.date_trunc('month', 'ordered_date') }} as order_month, net_amount
+    select
+        customer_key,
+        {{ dbt.date_trunc('month', 'ordered_date') }} as order_month,
+        net_amount
     from {{ ref('fct_orders') }}
     where is_completed and customer_key is not null
 ),
 
+run_as_of as (
+    {{ as_of_row() }}
+),
+
 as_of as (
-    select *, {{ dbt.date_trunc('month', 'as_of_date') }} as as_of_month from ({{ as_of_row() }}) as run_as_of
+    select
+        *,
+        {{ dbt.date_trunc('month', 'as_of_date') }} as as_of_month
+    from run_as_of
 ),
 
 first_purchase as (
-    select customer_key, min(order_month) as cohort_month
+    select
+        customer_key,
+        min(order_month) as cohort_month
     from orders
     group by customer_key
 ),
 
 cohort_sizes as (
-    select cohort_month, count(*) as cohort_customers
+    select
+        cohort_month,
+        count(*) as cohort_customers
     from first_purchase
     group by cohort_month
 ),
@@ -34,10 +48,14 @@ activity as (
 ),
 
 grid as (
-    select cohort_sizes.cohort_month, cohort_sizes.cohort_customers, months.months_since_first_purchase
+    select
+        cohort_sizes.cohort_month,
+        cohort_sizes.cohort_customers,
+        months.months_since_first_purchase
     from cohort_sizes
     cross join as_of
-    cross join lateral (
+    -- one row per month since the cohort's first: a lateral series, no calendar table needed
+    cross join lateral (  -- noqa: ST05
         select unnest(range(0, {{ dbt.datediff('cohort_sizes.cohort_month', 'as_of.as_of_month', 'month') }} + 1))
             as months_since_first_purchase
     ) as months
@@ -55,4 +73,4 @@ from grid
 cross join as_of
 left join activity
     on grid.cohort_month = activity.cohort_month
-    and grid.months_since_first_purchase = activity.months_since_first_purchase
+        and grid.months_since_first_purchase = activity.months_since_first_purchase

@@ -4,7 +4,10 @@ with profiles as (
 ),
 
 components as (
-    select customer_key, max(component_size) as component_size, bool_or(is_component_oversized) as is_component_oversized
+    select
+        customer_key,
+        max(component_size) as component_size,
+        bool_or(is_component_oversized) as is_component_oversized
     from {{ ref('int_customer_keys_by_record') }}
     group by customer_key
 ),
@@ -38,16 +41,27 @@ managers as (
 ),
 
 rfm as (
-    select customer_key, rfm_segment, rfm_cell from {{ ref('fct_customer_rfm') }}
+    select
+        customer_key,
+        rfm_segment,
+        rfm_cell
+    from {{ ref('fct_customer_rfm') }}
 ),
 
 clv as (
-    select customer_key, predicted_clv, probability_alive, churn_risk from {{ ref('fct_customer_clv') }}
+    select
+        customer_key,
+        predicted_clv,
+        probability_alive,
+        churn_risk
+    from {{ ref('fct_customer_clv') }}
 ),
 
 -- The stage comes from the lifecycle history (one rule, macro lifecycle_stage).
 current_stage as (
-    select customer_key, lifecycle_stage
+    select
+        customer_key,
+        lifecycle_stage
     from {{ ref('fct_customer_lifecycle_history') }}
     where is_current
 ),
@@ -83,7 +97,8 @@ joined as (
         cast(coalesce(commerce.refund_amount, 0) as decimal(18, 4)) as refund_amount,
         cast(coalesce(commerce.net_revenue, 0) as decimal(18, 4)) as net_revenue,
         case when commerce.completed_orders > 0
-            then cast(commerce.gross_revenue / commerce.completed_orders as decimal(18, 4)) end as average_order_value,
+                then cast(commerce.gross_revenue / commerce.completed_orders as decimal(18, 4))
+        end as average_order_value,
         {{ dbt.datediff('cast(commerce.last_order_at as date)', 'as_of.as_of_date', 'day') }} as days_since_last_order,
         commerce.favourite_category,
         -- service
@@ -121,7 +136,8 @@ joined as (
         coalesce(service.recent_interactions, 0) as recent_service_interactions,
         coalesce(service.recent_human_interactions, 0) as recent_human_interactions,
         coalesce(service.recent_self_service_interactions, 0) as recent_self_service_interactions,
-        coalesce(service.recent_automated_interactions, 0) + coalesce(marketing.recent_automated_touches, 0) as recent_automated_engagement,
+        coalesce(service.recent_automated_interactions, 0)
+        + coalesce(marketing.recent_automated_touches, 0) as recent_automated_engagement,
         coalesce(service.recent_interactions, 0) + coalesce(marketing.recent_engaged_touches, 0) as recent_engagement,
         as_of.as_of_date,
         current_stage.lifecycle_stage,
@@ -159,10 +175,12 @@ classified as (
                 then 'personal_assistance'
             when recent_automated_engagement > 0 and recent_automated_engagement * 2 > recent_engagement
                 then 'automated_services'
-            when recent_self_service_interactions > 0 and recent_self_service_interactions * 2 > recent_service_interactions
+            when recent_self_service_interactions > 0
+                and recent_self_service_interactions * 2 > recent_service_interactions
                 then 'self_service'
             when completed_orders >= 2
-                and {{ dbt.datediff('first_order_at', 'last_order_at', 'day') }} >= {{ var('long_term_min_tenure_days') }}
+                and {{ dbt.datediff('first_order_at', 'last_order_at', 'day') }}
+                >= {{ var('long_term_min_tenure_days') }}
                 then 'long_term'
             else 'transactional'
         end as relationship_type

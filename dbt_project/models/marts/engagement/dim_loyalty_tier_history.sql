@@ -11,7 +11,9 @@ with tier_days as (
 ),
 
 changes as (
-    select *, lag(loyalty_tier) over (partition by customer_key order by tier_date) as previous_tier
+    select
+        *,
+        lag(loyalty_tier) over (partition by customer_key order by tier_date) as previous_tier
     from tier_days
 ),
 

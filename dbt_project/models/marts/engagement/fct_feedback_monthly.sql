@@ -18,24 +18,67 @@ latest_nps as (
 ),
 
 nps_breakdowns as (
-    select response_month, 'all' as breakdown, 'all' as breakdown_value, nps_class from latest_nps
+    select
+        response_month,
+        'all' as breakdown,
+        'all' as breakdown_value,
+        nps_class
+    from latest_nps
+
     union all
-    select response_month, 'lifecycle_stage', lifecycle_stage, nps_class from latest_nps
+
+    select
+        response_month,
+        'lifecycle_stage' as breakdown,
+        lifecycle_stage as breakdown_value,
+        nps_class
+    from latest_nps
+
     union all
-    select response_month, 'rfm_segment', rfm_segment, nps_class from latest_nps
+
+    select
+        response_month,
+        'rfm_segment' as breakdown,
+        rfm_segment as breakdown_value,
+        nps_class
+    from latest_nps
 ),
 
 csat_breakdowns as (
-    select response_month, 'all' as breakdown, 'all' as breakdown_value, is_csat_satisfied from responses where survey_type = 'csat'
+    select
+        response_month,
+        'all' as breakdown,
+        'all' as breakdown_value,
+        is_csat_satisfied
+    from responses
+    where survey_type = 'csat'
+
     union all
-    select response_month, 'lifecycle_stage', lifecycle_stage_at_response, is_csat_satisfied from responses where survey_type = 'csat'
+
+    select
+        response_month,
+        'lifecycle_stage' as breakdown,
+        lifecycle_stage_at_response as breakdown_value,
+        is_csat_satisfied
+    from responses
+    where survey_type = 'csat'
+
     union all
-    select response_month, 'rfm_segment', rfm_segment, is_csat_satisfied from responses where survey_type = 'csat'
+
+    select
+        response_month,
+        'rfm_segment' as breakdown,
+        rfm_segment as breakdown_value,
+        is_csat_satisfied
+    from responses
+    where survey_type = 'csat'
 ),
 
 nps as (
     select
-        response_month, breakdown, breakdown_value,
+        response_month,
+        breakdown,
+        breakdown_value,
         count(*) as nps_respondents,
         count(*) filter (where nps_class = 'promoter') as promoters,
         count(*) filter (where nps_class = 'passive') as passives,
@@ -46,7 +89,9 @@ nps as (
 
 csat as (
     select
-        response_month, breakdown, breakdown_value,
+        response_month,
+        breakdown,
+        breakdown_value,
         count(*) as csat_responses,
         count(*) filter (where is_csat_satisfied) as csat_satisfied
     from csat_breakdowns
@@ -62,12 +107,13 @@ select
     coalesce(nps.passives, 0) as passives,
     coalesce(nps.detractors, 0) as detractors,
     case when nps.nps_respondents > 0
-        then round(100.0 * (nps.promoters - nps.detractors) / nps.nps_respondents, 2) end as nps,
+            then round(100.0 * (nps.promoters - nps.detractors) / nps.nps_respondents, 2)
+    end as nps,
     coalesce(csat.csat_responses, 0) as csat_responses,
     case when csat.csat_responses > 0 then csat.csat_satisfied / csat.csat_responses end as csat,
     {{ as_of_date() }} as as_of_date
 from nps
 full outer join csat
     on nps.response_month = csat.response_month
-    and nps.breakdown = csat.breakdown
-    and nps.breakdown_value = csat.breakdown_value
+        and nps.breakdown = csat.breakdown
+        and nps.breakdown_value = csat.breakdown_value

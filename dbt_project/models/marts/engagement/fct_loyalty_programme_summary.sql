@@ -17,25 +17,36 @@ renewals as (
 
 grouped as (
     select
-        case when is_loyalty_member then coalesce(loyalty_tier, 'no_tier') else 'non-members' end as tier_group,
+        case when customers.is_loyalty_member then coalesce(customers.loyalty_tier, 'no_tier') else 'non-members' end
+            as tier_group,
         customers.*
     from customers
 ),
 
 rows_ as (
-    select tier_group, * exclude (tier_group) from grouped
+    select
+        tier_group,
+        * exclude (tier_group)
+    from grouped
+
     union all
-    select 'all members', * exclude (tier_group) from grouped where is_loyalty_member
+
+    select
+        'all members' as tier_group,
+        * exclude (tier_group)
+    from grouped
+    where is_loyalty_member
 )
 
 select
     rows_.tier_group,
     count(*) as customers,
-    sum(points_balance) as outstanding_points,
-    sum(points_earned) as points_earned,
-    sum(points_redeemed) as points_redeemed,
-    case when sum(points_earned) > 0 then sum(points_redeemed) / sum(points_earned) end as redemption_rate,
-    cast(avg(net_revenue) as decimal(18, 4)) as avg_net_revenue_per_customer,
+    sum(rows_.points_balance) as outstanding_points,
+    sum(rows_.points_earned) as points_earned,
+    sum(rows_.points_redeemed) as points_redeemed,
+    case when sum(rows_.points_earned) > 0 then sum(rows_.points_redeemed) / sum(rows_.points_earned) end
+        as redemption_rate,
+    cast(avg(rows_.net_revenue) as decimal(18, 4)) as avg_net_revenue_per_customer,
     count(*) filter (where renewals.renewed) as renewed_members,
     any_value(rows_.as_of_date) as as_of_date
 from rows_

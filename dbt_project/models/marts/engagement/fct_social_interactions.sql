@@ -6,7 +6,9 @@ with scored as (
 ),
 
 profile_keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'social_profile'
 )

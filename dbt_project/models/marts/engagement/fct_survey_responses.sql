@@ -5,7 +5,9 @@ with responses as (
 ),
 
 contact_keys as (
-    select record_id, customer_key
+    select
+        record_id,
+        customer_key
     from {{ ref('int_customer_keys_by_record') }}
     where record_source = 'crm_contact'
 ),
@@ -15,7 +17,10 @@ history as (
 ),
 
 rfm as (
-    select customer_key, rfm_segment from {{ ref('fct_customer_rfm') }}
+    select
+        customer_key,
+        rfm_segment
+    from {{ ref('fct_customer_rfm') }}
 )
 
 select
@@ -35,8 +40,8 @@ from responses
 inner join contact_keys on responses.contact_id = contact_keys.record_id
 left join history
     on contact_keys.customer_key = history.customer_key
-    and responses.responded_date >= history.valid_from
-    -- coalesce, not "valid_to is null or ...": an OR in the join condition makes DuckDB fall
-    -- back to a blockwise nested-loop join (27 s instead of 0.1 s at 300k order lines)
-    and responses.responded_date < coalesce(history.valid_to, date '9999-12-31')
+        and responses.responded_date >= history.valid_from
+        -- coalesce, not "valid_to is null or ...": an OR in the join condition makes DuckDB fall
+        -- back to a blockwise nested-loop join (27 s instead of 0.1 s at 300k order lines)
+        and responses.responded_date < coalesce(history.valid_to, date '9999-12-31')
 left join rfm on contact_keys.customer_key = rfm.customer_key

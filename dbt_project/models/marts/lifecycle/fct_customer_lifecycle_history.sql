@@ -57,14 +57,15 @@ intervals as (
 )
 
 select
-    customer_key,
-    lifecycle_stage,
-    previous_stage,
-    valid_from,
-    valid_to,
-    valid_to is null as is_current,
-    {{ dbt.datediff('valid_from', 'coalesce(valid_to, as_of.as_of_date)', 'day') }} as days_in_stage,
-    completed_orders_at_entry,
+    intervals.customer_key,
+    intervals.lifecycle_stage,
+    intervals.previous_stage,
+    intervals.valid_from,
+    intervals.valid_to,
+    intervals.valid_to is null as is_current,
+    {{ dbt.datediff('intervals.valid_from', 'coalesce(intervals.valid_to, as_of.as_of_date)', 'day') }}
+        as days_in_stage,
+    intervals.completed_orders_at_entry,
     as_of.as_of_date
 from intervals
 cross join as_of

@@ -5,7 +5,10 @@ with customer_keys as (
 ),
 
 assignment as (
-    select record_key, customer_key, key_origin_record
+    select
+        record_key,
+        customer_key,
+        key_origin_record
     from customer_keys
 )
 
