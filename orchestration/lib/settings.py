@@ -85,14 +85,13 @@ def resolve_settings(
     env = os.environ if environ is None else environ
     data_dir = _path("", env, "C360_DATA_DIR", REPO_ROOT / "data")
     warehouse = _path(warehouse_path, env, "C360_WAREHOUSE_PATH", data_dir / "warehouse.duckdb")
+    # warehouse.duckdb -> serving.duckdb and reports/ beside it; X.duckdb -> X.serving.duckdb
+    # and X.reports/, so a second warehouse in the same folder publishes its own files
+    plain = warehouse.stem == "warehouse"
     default_serving = warehouse.with_name(
-        "serving.duckdb" if warehouse.stem == "warehouse" else f"{warehouse.stem}.serving.duckdb"
+        "serving.duckdb" if plain else f"{warehouse.stem}.serving.duckdb"
     )
-    default_reports = (
-        data_dir / "reports"
-        if warehouse == data_dir / "warehouse.duckdb"
-        else warehouse.with_name(f"{warehouse.stem}.reports")
-    )
+    default_reports = warehouse.with_name("reports" if plain else f"{warehouse.stem}.reports")
     return RunSettings(
         landing=_path(landing_dir, env, "C360_LANDING_DIR", data_dir / "landing"),
         warehouse=warehouse,
