@@ -88,7 +88,6 @@ def dim_customer_360(suite: SuiteSpec, ctx: QualityContext) -> list[gxe.Expectat
     return [
         gxe.ExpectColumnValuesToBeBetween(column="latest_nps_score", min_value=0, max_value=10),
         gxe.ExpectColumnValuesToBeBetween(column="avg_csat_score", min_value=1, max_value=5),
-        gxe.ExpectTableRowCountToBeBetween(min_value=1),
         gxe.UnexpectedRowsExpectation(
             description="net revenue over customers reconciles with fct_orders",
             unexpected_rows_query=(

@@ -4,8 +4,31 @@ calibration end (the as-of date). When the data cannot support a fit, one row wi
 status `not_fitted` and the reason; predictions are then null."""
 
 import pandas as pd
+import pyarrow as pa
 
 from warehouse import clv
+
+# The table's types, whatever the data: a not-fitted run (all-null columns) must not turn
+# `value` or `reason` into INTEGER (a later test, or a BI tool, would trip on it).
+SCHEMA = pa.schema(
+    [
+        ("time_unit", pa.string()),
+        ("calibration_end", pa.date32()),
+        ("customers", pa.int64()),
+        ("model", pa.string()),
+        ("parameter", pa.string()),
+        ("value", pa.float64()),
+        ("log_likelihood", pa.float64()),
+        ("status", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+
+
+def _table(rows: list[dict]) -> pa.Table:
+    return pa.Table.from_pandas(
+        pd.DataFrame(rows)[SCHEMA.names], schema=SCHEMA, preserve_index=False
+    )
 
 
 def model(dbt, session):
@@ -18,7 +41,7 @@ def model(dbt, session):
     reason = clv.check_fit_possible(inputs["frequency"].to_numpy())
     if reason:
         clv.warn_not_fitted(reason)
-        return pd.DataFrame(
+        return _table(
             [
                 {
                     **base,
@@ -51,4 +74,4 @@ def model(dbt, session):
         }
         for name in ("p", "q", "v")
     ]
-    return pd.DataFrame([{**base, **row, "status": "fitted", "reason": None} for row in rows])
+    return _table([{**base, **row, "status": "fitted", "reason": None} for row in rows])

@@ -7,8 +7,28 @@ fitted (see clv_model_parameters.status)."""
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from warehouse import clv
+
+# The table's types, whatever the data (an empty or tiny dataset included).
+SCHEMA = pa.schema(
+    [
+        ("customer_key", pa.string()),
+        ("frequency", pa.int64()),
+        ("recency", pa.float64()),
+        ("customer_age", pa.float64()),
+        ("monetary_value", pa.float64()),
+        ("historical_clv", pa.float64()),
+        ("probability_alive", pa.float64()),
+        ("expected_purchases", pa.float64()),
+        ("expected_average_value", pa.float64()),
+        ("predicted_clv", pa.float64()),
+        ("churn_risk", pa.string()),
+        ("horizon_months", pa.int64()),
+        ("as_of_date", pa.date32()),
+    ]
+)
 
 
 def churn_risk(probability_alive: pd.Series) -> pd.Series:
@@ -68,20 +88,5 @@ def model(dbt, session):
         out[column] = out[column].astype(float).round(6)
     out["churn_risk"] = churn_risk(out["probability_alive"])
     out["as_of_date"] = pd.to_datetime(out["as_of_date"]).dt.date
-    return out[
-        [
-            "customer_key",
-            "frequency",
-            "recency",
-            "customer_age",
-            "monetary_value",
-            "historical_clv",
-            "probability_alive",
-            "expected_purchases",
-            "expected_average_value",
-            "predicted_clv",
-            "churn_risk",
-            "horizon_months",
-            "as_of_date",
-        ]
-    ]
+    out["historical_clv"] = out["historical_clv"].astype(float)
+    return pa.Table.from_pandas(out[SCHEMA.names], schema=SCHEMA, preserve_index=False)

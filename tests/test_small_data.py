@@ -1,0 +1,93 @@
+"""Little or no data builds and publishes: an empty landing folder and ten orders give
+empty or sparse marts, CLV marked not fitted, and the same column types as each other."""
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from orchestration.runner import execute_job
+from warehouse.connection import connection
+
+
+def _write_ten_orders(landing: Path) -> None:
+    (landing / "sales" / "orders").mkdir(parents=True)
+    (landing / "sales" / "order_lines").mkdir(parents=True)
+    with (landing / "sales" / "orders" / "orders.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["order_id", "customer_id", "ordered_at", "status"])
+        for i in range(10):
+            customer = "" if i == 9 else f"C{i % 3}"  # one guest checkout
+            status = "refunded" if i == 4 else "completed"
+            writer.writerow([f"O{i:02d}", customer, f"2024-0{1 + i % 6}-1{i} 10:00:00", status])
+    with (landing / "sales" / "order_lines" / "lines.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["order_line_id", "order_id", "product_id", "quantity", "unit_price"])
+        for i in range(10):
+            writer.writerow([f"L{i}", f"O{i:02d}", "P1", 1 + i % 2, "9.50"])
+
+
+def _mart_types(warehouse: Path) -> dict[str, list[tuple[str, str]]]:
+    with connection(warehouse, read_only=True) as con:
+        rows = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' order by table_name, ordinal_position"
+        ).fetchall()
+    types: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in rows:
+        types.setdefault(table, []).append((column, data_type))
+    return types
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("small")
+    (root / "empty").mkdir()
+    ten = root / "ten"
+    _write_ten_orders(ten)
+    outcomes = {
+        name: execute_job(landing=root / name, warehouse=root / f"{name}_wh" / "warehouse.duckdb")
+        for name in ("empty", "ten")
+    }
+    return root, outcomes
+
+
+def test_an_empty_landing_folder_builds_and_publishes_empty_marts(runs):
+    root, outcomes = runs
+    assert outcomes["empty"].success and outcomes["empty"].published
+    with connection(outcomes["empty"].settings.serving, read_only=True) as con:
+        assert con.execute("select count(*) from marts.dim_customer_360").fetchone()[0] == 0
+        assert con.execute("select count(*) from marts.fct_orders").fetchone()[0] == 0
+        status, reason = con.execute(
+            "select status, reason from marts.clv_model_parameters"
+        ).fetchone()
+    assert status == "not_fitted" and reason
+
+
+def test_ten_orders_build_and_publish_with_figures_from_the_files(runs):
+    root, outcomes = runs
+    assert outcomes["ten"].success and outcomes["ten"].published
+    orders = pd.read_csv(root / "ten" / "sales" / "orders" / "orders.csv", dtype=str)
+    lines = pd.read_csv(root / "ten" / "sales" / "order_lines" / "lines.csv")
+    lines["amount"] = lines["quantity"] * lines["unit_price"]
+    joined = lines.merge(orders, on="order_id")
+    completed = joined[joined["status"] == "completed"]
+    with connection(outcomes["ten"].settings.serving, read_only=True) as con:
+        customers = con.execute("select count(*) from marts.dim_customer_360").fetchone()[0]
+        net = con.execute("select sum(net_amount) from marts.fct_orders").fetchone()[0]
+        status = con.execute("select distinct status from marts.clv_model_parameters").fetchall()
+    assert customers == orders["customer_id"].dropna().nunique() == 3
+    # a refunded order nets to zero: net revenue is what the completed orders' lines sum to
+    assert float(net) == pytest.approx(completed["amount"].sum())
+    assert status == [("not_fitted",)]
+
+
+def test_column_types_do_not_depend_on_the_data(runs):
+    _, outcomes = runs
+    empty = _mart_types(outcomes["empty"].settings.warehouse)
+    ten = _mart_types(outcomes["ten"].settings.warehouse)
+    assert len(empty) >= 25
+    assert empty == ten
+    parameters = dict(empty["clv_model_parameters"])
+    assert parameters["value"] == "DOUBLE" and parameters["reason"] == "VARCHAR"
