@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import typer
@@ -73,48 +73,73 @@ def map_export(
         console.print(f"{entity}: {path}")
 
 
-def _summary(warehouse: Path, serving: Path, reports: Path) -> None:
+def _summary(outcome) -> None:
+    """What this run did: files and rows it loaded (not the warehouse's history), the
+    customers and stages it published, its quality results, and where things are."""
+    import duckdb
+
     from warehouse.connection import connection
 
-    with connection(warehouse, read_only=True) as con:
-        loads = con.execute(
-            "select source, sum(rows_landed), sum(rows_loaded), sum(rows_quarantined), "
-            "count(*) filter (where status = 'rejected') from ingest.load_manifest "
-            "group by source order by source"
+    settings = outcome.settings
+    try:
+        with connection(settings.warehouse, read_only=True) as con:
+            _print_run_figures(con, outcome.run_id)
+    except duckdb.IOException:  # another process is writing the file right now
+        console.print("[yellow]The warehouse is in use by another run: no summary.[/yellow]")
+    console.print(f"Working warehouse: {settings.warehouse}")
+    console.print(f"Serving database (BI, read-only): {settings.serving}")
+    console.print(f"Data Docs: {settings.reports / 'gx'}")
+
+
+def _print_run_figures(con, run_id: str) -> None:
+    tables = {
+        f"{s}.{t}"
+        for s, t in con.execute(
+            "select table_schema, table_name from information_schema.tables"
         ).fetchall()
+    }
+    if "ingest.load_manifest" not in tables:
+        console.print("[yellow]Nothing was loaded.[/yellow]")
+        return
+    loads = con.execute(
+        "select source, count(*) filter (where status = 'loaded'), "
+        "count(*) filter (where status = 'rejected'), coalesce(sum(rows_loaded), 0), "
+        "coalesce(sum(rows_quarantined), 0) from ingest.load_manifest where batch_id = ? "
+        "group by source order by source",
+        [run_id],
+    ).fetchall()
+    if loads:
         table = Table(
-            "source", "landed", "loaded", "quarantined", "files rejected", title="Ingestion"
+            "source",
+            "files loaded",
+            "files rejected",
+            "rows loaded",
+            "rows quarantined",
+            title="Loaded by this run",
         )
         for row in loads:
             table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
         console.print(table)
-        built = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'marts' and table_name = 'dim_customer_360'"
-        ).fetchone()[0]
-        if not built:
-            console.print("[yellow]No marts were built.[/yellow]")
-            return
-        customers = con.execute("select count(*) from marts.dim_customer_360").fetchone()[0]
-        stages = con.execute(
-            "select lifecycle_stage, count(*) from marts.dim_customer_360 group by 1 order by 2 desc"
-        ).fetchall()
-        stage_table = Table(
-            "lifecycle stage", "customers", title=f"{customers:,} unified customers"
-        )
-        for stage, n in stages:
-            stage_table.add_row(stage, f"{n:,}")
-        console.print(stage_table)
-        checks = con.execute(
-            "select severity, count(*) filter (where success), count(*) filter (where not success) "
-            "from quality.check_results where run_id = (select arg_max(run_id, checked_at) "
-            "from quality.check_results) group by 1 order by 1"
-        ).fetchall()
-        for severity, passed, failed in checks:
-            console.print(f"GX {severity}: {passed} expectations passed, {failed} failed")
-    console.print(f"Working warehouse: {warehouse}")
-    console.print(f"Serving database (BI, read-only): {serving}")
-    console.print(f"Data Docs: {reports / 'gx'}")
+    else:
+        console.print("No new files: every landed file was loaded by an earlier run.")
+    if "marts.dim_customer_360" not in tables:
+        console.print("[yellow]No marts were built.[/yellow]")
+        return
+    customers = con.execute("select count(*) from marts.dim_customer_360").fetchone()[0]
+    stages = con.execute(
+        "select lifecycle_stage, count(*) from marts.dim_customer_360 group by 1 order by 2 desc"
+    ).fetchall()
+    stage_table = Table("lifecycle stage", "customers", title=f"{customers:,} unified customers")
+    for stage, n in stages:
+        stage_table.add_row(stage, f"{n:,}")
+    console.print(stage_table)
+    checks = con.execute(
+        "select severity, count(*) filter (where success), count(*) filter (where not success) "
+        "from quality.check_results where run_id = ? group by 1 order by 1",
+        [run_id],
+    ).fetchall()
+    for severity, passed, failed in checks:
+        console.print(f"GX {severity}: {passed} expectations passed, {failed} failed")
 
 
 @app.command()
@@ -131,6 +156,9 @@ def run(
     full_refresh: bool = typer.Option(False, help="Start from an empty working warehouse."),
     rebuild: bool = typer.Option(
         False, help="Build even when nothing changed since the published build."
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Print Dagster's and dbt's full log instead of progress."
     ),
 ) -> None:
     """Run the whole pipeline: ingest, dbt build, GX checks, publish."""
@@ -150,18 +178,29 @@ def run(
             "(--landing or C360_LANDING_DIR).[/red]"
         )
         raise typer.Exit(2)
-    outcome = execute_job(landing, warehouse, as_of, full_refresh, rebuild)
+    log_file = None
+    if not verbose:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        log_file = settings.reports / "logs" / f"run-{stamp}.log"
+        console.print(f"Running on {settings.landing} -> {settings.warehouse} (log: {log_file})")
+    outcome = execute_job(landing, warehouse, as_of, full_refresh, rebuild, log_file=log_file)
+    busy = [f for f in outcome.failures if "is writing" in f]
+    if busy:  # refused before any step ran: nothing to summarise
+        console.print(f"[red]Not run: {busy[0].split(': ', 1)[1]}[/red]")
+        raise typer.Exit(3)
     if outcome.build_skipped:
         console.print(
             "Nothing changed since the published build: dbt, the mart gate and publishing "
             "were skipped (--rebuild builds anyway)."
         )
-    settings = outcome.settings
-    if settings.warehouse.exists():
-        _summary(settings.warehouse, settings.serving, settings.reports)
+    if outcome.settings.warehouse.exists():
+        _summary(outcome)
     if not outcome.success:
+        for failure in outcome.failures:
+            console.print(f"[red]{failure}[/red]")
         console.print(
             "[red]The run failed; the serving database still holds the last good run.[/red]"
+            + (f" Full log: {log_file}" if log_file else "")
         )
         raise typer.Exit(1)
 
@@ -174,7 +213,7 @@ def demo(scale: float = typer.Option(0.02), seed: int = typer.Option(42)) -> Non
     settings = resolve_settings()
     if not (settings.landing / "sales" / "orders").exists():
         generate(out=settings.landing, scale=scale, seed=seed, start="2023-01-01", days=730)
-    run(landing=None, warehouse=None, as_of=None, full_refresh=False, rebuild=False)
+    run(landing=None, warehouse=None, as_of=None, full_refresh=False, rebuild=False, verbose=False)
 
 
 @app.command()

@@ -9,6 +9,7 @@ import pkgutil
 import dagster as dg
 
 import orchestration.defs as defs_package
+from orchestration.lib.run_logging import LOGGERS
 from orchestration.lib.settings import C360Settings
 
 
@@ -30,5 +31,5 @@ build_job = dg.define_asset_job(
 
 defs = dg.Definitions.merge(
     *_domain_definitions(),
-    dg.Definitions(jobs=[build_job], resources={"c360": C360Settings()}),
+    dg.Definitions(jobs=[build_job], resources={"c360": C360Settings()}, loggers=LOGGERS),
 )

@@ -6,12 +6,17 @@ environment, so consecutive runs in one process cannot see each other's settings
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 
+from orchestration.lib.run_logging import root_message
 from orchestration.lib.settings import RunSettings, resolve_settings
 
 BUILD_JOB = "c360_build_job"
@@ -46,6 +51,24 @@ class RunOutcome:
         return SERVING_ASSET in self.materialized
 
     @property
+    def failures(self) -> list[str]:
+        """Each failed step (or the run itself) with its error's first line."""
+        found = []
+        for event in self.result.all_events:
+            if event.event_type_value not in (
+                "STEP_FAILURE",
+                "RUN_FAILURE",
+                "RESOURCE_INIT_FAILURE",
+            ):
+                continue
+            error = getattr(event.event_specific_data, "error", None)
+            while error is not None and error.cause is not None and not error.message.strip():
+                error = error.cause
+            text = root_message(error) if error is not None else (event.message or "failed")
+            found.append(f"{event.step_key or 'run'}: {text}")
+        return list(dict.fromkeys(found))
+
+    @property
     def build_skipped(self) -> bool:
         """The run succeeded without publishing: nothing had changed since the published
         build, so dbt, the mart gate and publishing were skipped."""
@@ -65,9 +88,15 @@ def execute_job(
     as_of: str | None = None,
     full_refresh: bool = False,
     rebuild: bool = False,
+    log_file: Path | None = None,
 ) -> RunOutcome:
     """Run ``c360_build_job`` in process. A malformed ``as_of`` raises ``SettingsError``
-    before anything runs."""
+    before anything runs.
+
+    With ``log_file`` the run is quiet: one progress line per step on the terminal, and
+    everything else (Dagster's events, dbt's log, Python warnings) goes to that file.
+    Without it Dagster's console logger prints at ``C360_LOG_LEVEL`` (default WARNING).
+    """
     quiet_telemetry()
     config = {
         "landing_dir": str(landing.resolve()) if landing else "",
@@ -83,18 +112,41 @@ def execute_job(
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def(BUILD_JOB)
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        run_config={
-            "resources": {"c360": {"config": config}},
-            # the CLI prints its own summary; Dagster's step log is for the UI and for debugging
-            "loggers": {
-                "console": {"config": {"log_level": os.environ.get("C360_LOG_LEVEL", "WARNING")}}
-            },
-        },
-        raise_on_error=False,
-    )
+    if log_file is None:
+        loggers = {
+            "console": {"config": {"log_level": os.environ.get("C360_LOG_LEVEL", "WARNING")}}
+        }
+        quiet = contextlib.nullcontext()
+    else:
+        loggers = {"c360_progress": {}, "c360_file": {"config": {"path": str(log_file)}}}
+        quiet = _output_to(log_file)
+    with quiet:
+        result = job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            run_config={"resources": {"c360": {"config": config}}, "loggers": loggers},
+            raise_on_error=False,
+        )
     return RunOutcome(result, settings)
+
+
+@contextlib.contextmanager
+def _output_to(log_file: Path) -> Iterator[None]:
+    """dbt's log lines (dagster-dbt echoes them to stdout), Python logging and warnings go
+    to the run's log file instead of the terminal."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    with log_file.open("a") as handle, contextlib.redirect_stdout(handle):
+        handler = logging.StreamHandler(handle)
+        saved = root.handlers[:]
+        root.handlers = [handler]
+        logging.captureWarnings(True)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("default")
+                yield
+        finally:
+            logging.captureWarnings(False)
+            root.handlers = saved
 
 
 def run_pipeline(

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from ingestion.as_of import latest_event_date
+from orchestration.lib.run_lock import WriterLock
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -51,6 +53,8 @@ class RunSettings:
     reports: Path
     as_of: date | None  # pinned by the caller; None = the latest event in the data
     skip_unchanged: bool = True
+    # how long a run waits for another run writing the same warehouse before refusing
+    lock_wait_seconds: float = 30.0
 
     def dbt_vars(self, as_of_date: date) -> dict[str, object]:
         """What the dbt project reads (``var(...)``): the file it builds, the as-of date this
@@ -75,6 +79,7 @@ def resolve_settings(
     reports_dir: str = "",
     as_of: str = "",
     skip_unchanged: bool = True,
+    lock_wait_seconds: float | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> RunSettings:
     """Explicit values first, then ``C360_*`` variables, then defaults under ``data/``.
@@ -99,7 +104,25 @@ def resolve_settings(
         reports=_path(reports_dir, env, "C360_REPORTS_DIR", default_reports),
         as_of=parse_as_of(as_of or env.get("C360_AS_OF", ""), "as_of" if as_of else "C360_AS_OF"),
         skip_unchanged=skip_unchanged,
+        lock_wait_seconds=_seconds(lock_wait_seconds, env, "C360_LOCK_WAIT_SECONDS", 30.0),
     )
+
+
+def _seconds(
+    value: float | None, environ: Mapping[str, str], variable: str, default: float
+) -> float:
+    if value is not None and value >= 0:
+        return float(value)
+    text = environ.get(variable, "").strip()
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError as exc:
+        raise SettingsError(f"{variable} must be a number of seconds, got {text!r}") from exc
+    if seconds < 0:
+        raise SettingsError(f"{variable} must not be negative, got {text!r}")
+    return seconds
 
 
 class C360Settings(dg.ConfigurableResource):
@@ -113,6 +136,10 @@ class C360Settings(dg.ConfigurableResource):
     # skip dbt (and the gates and publish after it) when code, raw data and settings are
     # those of the build the serving database already holds; False builds anyway
     skip_unchanged: bool = True
+    # seconds to wait for another run writing the same warehouse; negative = C360_LOCK_WAIT_SECONDS
+    lock_wait_seconds: float = -1.0
+
+    _lock: WriterLock | None = PrivateAttr(default=None)
 
     def resolve(self) -> RunSettings:
         return resolve_settings(
@@ -122,7 +149,20 @@ class C360Settings(dg.ConfigurableResource):
             self.reports_dir,
             self.as_of,
             self.skip_unchanged,
+            self.lock_wait_seconds,
         )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """A run takes the warehouse's writer lock before its first step and keeps it to
+        its end, so a second run waits (bounded) or is refused by name, never mid-run."""
+        settings = self.resolve()
+        self._lock = WriterLock(settings.warehouse)
+        self._lock.acquire(context.run_id or "unknown", settings.lock_wait_seconds)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def as_of_date_for_run(settings: RunSettings, con: duckdb.DuckDBPyConnection) -> date:

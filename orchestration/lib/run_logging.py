@@ -1,0 +1,94 @@
+"""Loggers for runs started from the command line: a few progress lines on the terminal,
+everything (every Dagster event, dbt's log) in a file.
+
+Dagster's console logger prints every step event and repeats warnings; that is right for
+the UI's compute logs and for debugging (``c360 run -v``), not for a person waiting on a
+run. ``c360_progress`` prints one line per finished step, a failed step with its error's
+first line, and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+STEP_LABELS = {
+    "raw_tables": "ingestion: landed files loaded into raw",
+    "raw_quality_gate": "raw quality gate (GX)",
+    "dbt_models": "dbt build: models and tests",
+    "mart_quality_gate": "mart quality gate (GX)",
+    "serving__warehouse": "publish: serving database",
+}
+
+
+class _ProgressHandler(logging.Handler):
+    def __init__(self, stream) -> None:
+        super().__init__(logging.DEBUG)  # Dagster logs step events at DEBUG
+        self.stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_meta", {}).get("dagster_event")
+        if event is None or not event.step_key:
+            return
+        label = STEP_LABELS.get(event.step_key, event.step_key)
+        if event.event_type_value == "STEP_SUCCESS":
+            seconds = event.event_specific_data.duration_ms / 1000
+            line = f"  done     {label} ({seconds:.1f} s)"
+        elif event.event_type_value == "STEP_SKIPPED":
+            line = f"  skipped  {label}"
+        elif event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            message = root_message(error) if error else "failed"
+            line = f"  FAILED   {label}: {message}"
+        elif event.event_type_value == "STEP_START":
+            line = f"  running  {label} ..."
+        else:
+            return
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def root_message(error) -> str:
+    """The innermost cause's first line without its exception class: "another run ... is
+    writing ...", not the wrapper Dagster puts around it."""
+    while error.cause is not None:
+        error = error.cause
+    lines = error.message.strip().splitlines()
+    first = lines[0] if lines else error.cls_name or "failed"
+    head, _, rest = first.partition(": ")
+    return rest if rest and "." in head and " " not in head else first
+
+
+@dg.logger(description="One line per step on the terminal (c360 run without -v).")
+def progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+    logger = logging.getLogger(f"c360.progress.{init_context.run_id}")
+    logger.handlers = [_ProgressHandler(sys.__stdout__)]
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    return logger
+
+
+@dg.logger(
+    config_schema={"path": dg.Field(str), "level": dg.Field(str, default_value="DEBUG")},
+    description="Every event of the run, appended to a file.",
+)
+def file_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+    path = Path(init_context.logger_config["path"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger(f"c360.file.{init_context.run_id}")
+    logger.handlers = [handler]
+    logger.setLevel(init_context.logger_config["level"])
+    logger.propagate = False
+    return logger
+
+
+LOGGERS = {
+    "console": dg.colored_console_logger,
+    "c360_progress": progress_logger,
+    "c360_file": file_logger,
+}
