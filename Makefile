@@ -32,8 +32,9 @@ lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests --processes 2
 
+# the UI on the same Dagster instance as `c360 run` (DAGSTER_HOME, default data/dagster)
 dagster: setup
-	$(VENV)/bin/dagster dev -w workspace.yaml
+	DAGSTER_HOME="$$($(VENV)/bin/c360 dagster-home)" $(VENV)/bin/dagster dev -w workspace.yaml
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

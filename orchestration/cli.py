@@ -205,6 +205,16 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command("dagster-home")
+def dagster_home() -> None:
+    """Print the Dagster instance folder the CLI uses (created with its dagster.yaml when
+    missing): `make dagster` starts the UI on it, so CLI runs show there."""
+    from orchestration.lib.instance import ensure_instance_dir
+    from orchestration.lib.settings import resolve_settings
+
+    typer.echo(ensure_instance_dir(resolve_settings().dagster_home))
+
+
 @app.command()
 def demo(scale: float = typer.Option(0.02), seed: int = typer.Option(42)) -> None:
     """Generate demo data (first time only) and run the pipeline on it: what `make demo` runs."""

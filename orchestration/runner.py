@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.lib.instance import open_instance
 from orchestration.lib.run_logging import root_message
 from orchestration.lib.settings import RunSettings, resolve_settings
 
@@ -120,9 +121,9 @@ def execute_job(
     else:
         loggers = {"c360_progress": {}, "c360_file": {"config": {"path": str(log_file)}}}
         quiet = _output_to(log_file)
-    with quiet:
+    with quiet, open_instance(settings.dagster_home) as instance:
         result = job.execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
+            instance=instance,
             run_config={"resources": {"c360": {"config": config}}, "loggers": loggers},
             raise_on_error=False,
         )

@@ -1,8 +1,18 @@
 import os
 
+import pytest
+
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dagster_home(tmp_path_factory):
+    """Runs record into a Dagster instance under the test's temporary folder, never into
+    the repository's data/dagster."""
+    os.environ["DAGSTER_HOME"] = str(tmp_path_factory.mktemp("dagster_home"))
+    yield
 
 
 def build_demo_warehouse(root, scale: float, seed: int):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -87,3 +89,28 @@ class C360DbtTranslator(DagsterDbtTranslator):
 
 
 translator = C360DbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def prune_dbt_artifacts(keep: int = 3, idle_seconds: float = 3600) -> None:
+    """Delete the artifacts of old dbt invocations (dagster-dbt writes each to its own
+    folder under target/, about 12 MB at demo scale), keeping the last ``keep``.
+
+    A folder whose log was written within ``idle_seconds`` is never deleted: it may belong
+    to a run on another warehouse that is still going.
+    """
+    target = DBT_PROJECT_DIR / "target"
+    if not target.is_dir():
+        return
+
+    def last_write(folder: Path) -> float:
+        log = folder / "dbt.log"
+        return (log if log.exists() else folder).stat().st_mtime
+
+    invocations = sorted(
+        (p for p in target.iterdir() if p.is_dir() and p.name.startswith("dbt_models-")),
+        key=last_write,
+    )
+    cutoff = time.time() - idle_seconds
+    for old in invocations[: max(len(invocations) - keep, 0)]:
+        if last_write(old) < cutoff:
+            shutil.rmtree(old, ignore_errors=True)

@@ -55,6 +55,8 @@ class RunSettings:
     skip_unchanged: bool = True
     # how long a run waits for another run writing the same warehouse before refusing
     lock_wait_seconds: float = 30.0
+    # the Dagster instance the CLI and `make dagster` share
+    dagster_home: Path | None = None
 
     def dbt_vars(self, as_of_date: date) -> dict[str, object]:
         """What the dbt project reads (``var(...)``): the file it builds, the as-of date this
@@ -105,6 +107,7 @@ def resolve_settings(
         as_of=parse_as_of(as_of or env.get("C360_AS_OF", ""), "as_of" if as_of else "C360_AS_OF"),
         skip_unchanged=skip_unchanged,
         lock_wait_seconds=_seconds(lock_wait_seconds, env, "C360_LOCK_WAIT_SECONDS", 30.0),
+        dagster_home=_path("", env, "DAGSTER_HOME", data_dir / "dagster"),
     )
 
 

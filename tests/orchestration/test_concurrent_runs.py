@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import dagster as dg
+
 from tests.test_small_data import _write_ten_orders
 from warehouse.connection import connection
 
@@ -62,3 +64,14 @@ def test_concurrent_runs_wait_or_are_refused_and_leave_a_whole_warehouse(tmp_pat
     assert loaded == 2  # each landed file loaded exactly once
     with connection(tmp_path / "serving.duckdb", read_only=True) as con:
         assert con.execute("select count(*) from marts.dim_customer_360").fetchone()[0] == 3
+
+    # the CLI's runs are in the Dagster instance that `make dagster` opens
+    home = subprocess.run(
+        [C360, "dagster-home"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert Path(home) == Path(os.environ["DAGSTER_HOME"])
+    with dg.DagsterInstance.from_config(home) as instance:
+        runs = {r.run_id: r.status for r in instance.get_runs()}
+        assert runs.get(holder["run_id"]) == dg.DagsterRunStatus.SUCCESS
+        assert sum(s == dg.DagsterRunStatus.SUCCESS for s in runs.values()) >= 2
+        assert instance.get_latest_materialization_event(dg.AssetKey(["marts", "dim_customer_360"]))

@@ -11,9 +11,17 @@ from orchestration.lib.build_state import (
     record_full_build,
     unchanged_since_publish,
 )
-from orchestration.lib.dbt import DBT_EXECUTABLE, dbt_project, ensure_manifest, translator
+from orchestration.lib.dbt import (
+    DBT_EXECUTABLE,
+    dbt_project,
+    ensure_manifest,
+    prune_dbt_artifacts,
+    translator,
+)
 from orchestration.lib.settings import C360Settings, as_of_date_for_run
 from warehouse.connection import connection
+
+PUBLISHED_360 = dg.AssetKey(["marts", "dim_customer_360"])
 
 
 @dbt_assets(
@@ -33,7 +41,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
         dbt_vars = settings.dbt_vars(as_of_date_for_run(settings, con))
         fingerprint = build_fingerprint(con, dbt_vars)
         reproduced = unchanged_since_publish(con, settings.serving, fingerprint)
-    if reproduced and settings.skip_unchanged:
+    # a fresh Dagster instance has never seen the marts: build, so they show as materialised
+    known = context.instance.get_latest_materialization_event(PUBLISHED_360) is not None
+    if reproduced and known and settings.skip_unchanged:
         context.log.info(
             f"Nothing changed since run {reproduced}, which the serving database holds: "
             "dbt, the mart gate and publishing are skipped (run with --rebuild to force)."
@@ -42,6 +52,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
     context.log.info(f"dbt vars: {dbt_vars}")
     # the settings travel as this invocation's --vars: nothing is written to os.environ
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    prune_dbt_artifacts(keep=3)
     if full_build:
         with connection(settings.warehouse) as con:
             record_full_build(con, context.run.run_id, fingerprint)

@@ -1,0 +1,37 @@
+"""The Dagster instance the CLI and the UI share: runs, their logs, materialisations and
+schedule/sensor state persist under one folder (``DAGSTER_HOME``, default
+``<C360_DATA_DIR>/dagster``), so a run started from ``c360 run`` shows in ``make dagster``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+# Written once when the folder is new; edit it freely afterwards (it is not overwritten).
+DAGSTER_YAML = """\
+# The c360 Dagster instance (written by c360 when this folder was new).
+telemetry:
+  enabled: false
+concurrency:
+  # one writer per DuckDB file: every asset that writes the warehouse is in the
+  # duckdb_warehouse pool, and runs queue rather than compete for the file
+  pools:
+    default_limit: 1
+  runs:
+    max_concurrent_runs: 1
+"""
+
+
+def ensure_instance_dir(home: Path) -> Path:
+    """Create the instance folder and its dagster.yaml when missing; return the folder."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    return home
+
+
+def open_instance(home: Path) -> dg.DagsterInstance:
+    return dg.DagsterInstance.from_config(str(ensure_instance_dir(home)))
