@@ -9,6 +9,7 @@ import pkgutil
 import dagster as dg
 
 import orchestration.defs as defs_package
+from orchestration.jobs import build_job
 from orchestration.lib.run_logging import LOGGERS
 from orchestration.lib.settings import C360Settings
 
@@ -21,13 +22,6 @@ def _domain_definitions() -> list[dg.Definitions]:
             found.append(module.defs)
     return found
 
-
-build_job = dg.define_asset_job(
-    name="c360_build_job",
-    selection=dg.AssetSelection.all(),
-    description="Ingest landed files, build and test the dbt models, validate with GX, publish.",
-    executor_def=dg.in_process_executor,
-)
 
 defs = dg.Definitions.merge(
     *_domain_definitions(),

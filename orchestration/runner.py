@@ -16,11 +16,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.jobs import BUILD_JOB
 from orchestration.lib.instance import open_instance
 from orchestration.lib.run_logging import root_message
 from orchestration.lib.settings import RunSettings, resolve_settings
 
-BUILD_JOB = "c360_build_job"
 SERVING_ASSET = dg.AssetKey(["serving", "warehouse"])
 
 

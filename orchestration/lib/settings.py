@@ -57,6 +57,14 @@ class RunSettings:
     lock_wait_seconds: float = 30.0
     # the Dagster instance the CLI and `make dagster` share
     dagster_home: Path | None = None
+    # the landing sensor takes a file once it is this old and its size stopped changing
+    sensor_settle_seconds: float = 60.0
+    # failed runs are also POSTed here as JSON when set
+    alert_webhook_url: str = ""
+
+    @property
+    def alerts_file(self) -> Path:
+        return self.reports / "alerts.jsonl"
 
     def dbt_vars(self, as_of_date: date) -> dict[str, object]:
         """What the dbt project reads (``var(...)``): the file it builds, the as-of date this
@@ -108,6 +116,8 @@ def resolve_settings(
         skip_unchanged=skip_unchanged,
         lock_wait_seconds=_seconds(lock_wait_seconds, env, "C360_LOCK_WAIT_SECONDS", 30.0),
         dagster_home=_path("", env, "DAGSTER_HOME", data_dir / "dagster"),
+        sensor_settle_seconds=_seconds(None, env, "C360_SENSOR_SETTLE_SECONDS", 60.0),
+        alert_webhook_url=env.get("C360_ALERT_WEBHOOK_URL", "").strip(),
     )
 
 

@@ -4,6 +4,7 @@ import dagster as dg
 
 from ingestion.contracts import load_contracts
 from ingestion.loader import load_landing
+from orchestration.lib.retry import retry_when_transient
 from orchestration.lib.settings import C360Settings
 from warehouse.connection import connection
 
@@ -32,7 +33,7 @@ def raw_tables(context: dg.AssetExecutionContext, c360: C360Settings):
     """Load new landed files into raw; skip files already loaded; quarantine bad rows."""
     selected = [CONTRACTS[key.path[-1]] for key in context.selected_asset_keys]
     settings = c360.resolve()
-    with connection(settings.warehouse) as con:
+    with retry_when_transient(context), connection(settings.warehouse) as con:
         report = load_landing(con, settings.landing, context.run.run_id, selected)
     for rejected in report.rejected:
         context.log.error(rejected.error)

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.ingestion.assets import WAREHOUSE_POOL
+from orchestration.lib.retry import retry_when_transient
 from orchestration.lib.settings import C360Settings
 from quality.runner import SuiteOutcome, prewarm, run_suites_isolated
 from quality.suites import ERROR, SuiteSpec, mart_suites, raw_suites
@@ -75,12 +76,13 @@ def _build(name: str, suites: list[SuiteSpec], with_docs: bool) -> dg.AssetCheck
         great_expectations: GreatExpectationsValidator,
     ):
         settings = c360.resolve()
-        outcomes = great_expectations.validate(
-            settings.warehouse,
-            suites,
-            context.op_execution_context.run_id,
-            data_docs_dir=settings.reports / "gx" if with_docs else None,
-        )
+        with retry_when_transient(context):
+            outcomes = great_expectations.validate(
+                settings.warehouse,
+                suites,
+                context.op_execution_context.run_id,
+                data_docs_dir=settings.reports / "gx" if with_docs else None,
+            )
         validated = {(o.suite.asset_key[-1], o.suite.severity) for o in outcomes}
         yield from _results(outcomes)
         for suite in suites:

@@ -4,6 +4,7 @@ import dagster as dg
 
 from orchestration.defs.ingestion.assets import WAREHOUSE_POOL
 from orchestration.defs.transform.assets import dbt_models
+from orchestration.lib.retry import retry_when_transient
 from orchestration.lib.settings import C360Settings, as_of_date_for_run
 from orchestration.serving import publish_serving_database
 from quality.runner import blocking_failures
@@ -25,17 +26,19 @@ def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
     file only after this run's error-severity quality checks passed, then swapped in
     atomically. A failed run leaves the previous serving file untouched."""
     settings = c360.resolve()
-    failures = blocking_failures(settings.warehouse, context.run.run_id)
+    with retry_when_transient(context):
+        failures = blocking_failures(settings.warehouse, context.run.run_id)
     if failures:
         raise dg.Failure(
             description="Not published: error-severity quality checks failed in this run",
             metadata={"failures": "\n".join(str(f) for f in failures)},
         )
-    with connection(settings.warehouse, read_only=False) as con:
-        as_of = as_of_date_for_run(settings, con)
-    published = publish_serving_database(
-        settings.warehouse, settings.serving, context.run.run_id, as_of
-    )
+    with retry_when_transient(context):
+        with connection(settings.warehouse) as con:
+            as_of = as_of_date_for_run(settings, con)
+        published = publish_serving_database(
+            settings.warehouse, settings.serving, context.run.run_id, as_of
+        )
     return dg.MaterializeResult(metadata={"path": str(settings.serving), **published})
 
 

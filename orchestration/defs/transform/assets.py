@@ -18,6 +18,7 @@ from orchestration.lib.dbt import (
     prune_dbt_artifacts,
     translator,
 )
+from orchestration.lib.retry import retry_when_transient
 from orchestration.lib.settings import C360Settings, as_of_date_for_run
 from warehouse.connection import connection
 
@@ -37,7 +38,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
     """
     settings = c360.resolve()
     full_build = context.selected_asset_keys == context.assets_def.keys
-    with connection(settings.warehouse) as con:
+    with retry_when_transient(context), connection(settings.warehouse) as con:
         dbt_vars = settings.dbt_vars(as_of_date_for_run(settings, con))
         fingerprint = build_fingerprint(con, dbt_vars)
         reproduced = unchanged_since_publish(con, settings.serving, fingerprint)
