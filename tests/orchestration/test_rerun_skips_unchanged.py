@@ -5,6 +5,7 @@
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 from typer.testing import CliRunner
@@ -94,3 +95,23 @@ def test_raw_fingerprint_sees_rows_written_around_the_loader(tmp_path):
         empty = raw_fingerprint(con)
         con.execute("insert into raw.t values (1)")
         assert raw_fingerprint(con) != empty
+
+
+def _raw_metadata(outcome, table: str) -> dict:
+    [event] = [
+        e
+        for e in outcome.result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["raw", table])
+    ]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def test_raw_assets_report_the_table_rows_and_what_this_run_added(runs):
+    results, serving, *_ = runs
+    warehouse = serving.with_name("warehouse.duckdb")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        orders = con.execute("select count(*) from raw.sales__orders").fetchone()[0]
+    first = _raw_metadata(results["first"], "sales__orders")
+    rerun = _raw_metadata(results["unchanged"], "sales__orders")
+    assert first["dagster/row_count"] == first["rows_added"] == orders > 0
+    assert rerun["dagster/row_count"] == orders and rerun["rows_added"] == 0

@@ -35,6 +35,10 @@ def raw_tables(context: dg.AssetExecutionContext, c360: C360Settings):
     settings = c360.resolve()
     with retry_when_transient(context), connection(settings.warehouse) as con:
         report = load_landing(con, settings.landing, context.run.run_id, selected)
+        table_rows = {
+            contract.name: con.execute(f"select count(*) from raw.{contract.name}").fetchone()[0]
+            for contract in selected
+        }
     for rejected in report.rejected:
         context.log.error(rejected.error)
     for contract in selected:
@@ -42,6 +46,9 @@ def raw_tables(context: dg.AssetExecutionContext, c360: C360Settings):
         yield dg.MaterializeResult(
             asset_key=["raw", contract.name],
             metadata={
+                # the table's rows (raw is append-only history) and what this run added
+                "dagster/row_count": table_rows[contract.name],
+                "rows_added": sum(f.rows_loaded for f in files),
                 "files_loaded": sum(f.status == "loaded" for f in files),
                 "files_skipped": sum(f.status == "skipped" for f in files),
                 "files_rejected": sum(f.status == "rejected" for f in files),
