@@ -48,3 +48,20 @@ def test_every_dbt_node_is_keyed_by_its_real_relation_and_publish_waits_for_ever
     assert marts <= graph.get(dg.AssetKey(["serving", "warehouse"])).parent_keys
     # dbt sources are the raw assets ingestion materialises, in the ingestion group
     assert graph.get(dg.AssetKey(["raw", "sales__orders"])).group_name == "ingestion"
+
+
+def test_jobs_are_named_for_what_they_do():
+    repo = defs.get_repository_def()
+    jobs = {j.name for j in repo.get_all_jobs() if not j.name.startswith("__")}
+    assert jobs == {"c360_build_job", "c360_rebuild_job", "lifecycle_snapshot_job"}
+    # the rebuild job is the build job's selection with the skip turned off
+    rebuild = defs.resolve_job_def("c360_rebuild_job")
+    assert rebuild.run_config == {"resources": {"c360": {"config": {"skip_unchanged": False}}}}
+    assert len(rebuild.asset_layer.executable_asset_keys) > 50
+    assert rebuild.asset_layer.executable_asset_keys == (
+        defs.resolve_job_def("c360_build_job").asset_layer.executable_asset_keys
+    )
+    assert {"c360_build_job_schedule", "lifecycle_snapshot_job_schedule"} == {
+        s.name for s in repo.schedule_defs
+    }
+    assert {"landing_sensor", "run_failure_alert"} == {s.name for s in repo.sensor_defs}
