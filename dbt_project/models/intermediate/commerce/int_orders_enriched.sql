@@ -12,11 +12,7 @@ order_lines as (
 ),
 
 customer_keys as (
-    select
-        record_id,
-        customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'sales_customer'
+    select * from {{ ref('int_customer_keys_of_sales_customers') }}
 ),
 
 order_totals as (

@@ -4,11 +4,7 @@ with interactions as (
 ),
 
 keys as (
-    select
-        record_id,
-        customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'crm_contact'
+    select * from {{ ref('int_customer_keys_of_crm_contacts') }}
 ),
 
 keyed as (

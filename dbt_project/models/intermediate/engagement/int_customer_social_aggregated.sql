@@ -5,11 +5,7 @@ with interactions as (
 ),
 
 keys as (
-    select
-        record_id,
-        customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'social_profile'
+    select * from {{ ref('int_customer_keys_of_social_profiles') }}
 ),
 
 keyed as (

@@ -16,27 +16,15 @@ customers as (
 ),
 
 contact_keys as (
-    select
-        record_id,
-        customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'crm_contact'
+    select * from {{ ref('int_customer_keys_of_crm_contacts') }}
 ),
 
 profile_keys as (
-    select
-        record_id,
-        customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'social_profile'
+    select * from {{ ref('int_customer_keys_of_social_profiles') }}
 ),
 
 email_keys as (
-    select
-        record_id,
-        customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'email_seen'
+    select * from {{ ref('int_customer_keys_of_emails_seen') }}
 ),
 
 reached as (

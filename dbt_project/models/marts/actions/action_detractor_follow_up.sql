@@ -7,11 +7,7 @@ with detractors as (
 ),
 
 contact_keys as (
-    select
-        record_id,
-        customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'crm_contact'
+    select * from {{ ref('int_customer_keys_of_crm_contacts') }}
 ),
 
 interactions as (

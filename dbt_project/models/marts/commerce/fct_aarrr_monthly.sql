@@ -12,11 +12,7 @@ with as_of as (
 ),
 
 contact_keys as (
-    select
-        record_id,
-        customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'crm_contact'
+    select * from {{ ref('int_customer_keys_of_crm_contacts') }}
 ),
 
 channels as (

@@ -6,11 +6,7 @@ with scored as (
 ),
 
 profile_keys as (
-    select
-        record_id,
-        customer_key
-    from {{ ref('int_customer_keys_by_record') }}
-    where record_source = 'social_profile'
+    select * from {{ ref('int_customer_keys_of_social_profiles') }}
 )
 
 select
