@@ -120,8 +120,10 @@ def _print_run_figures(con, run_id: str) -> None:
         for row in loads:
             table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
         console.print(table)
-    else:
+    elif con.execute("select count(*) from ingest.load_manifest").fetchone()[0]:
         console.print("No new files: every landed file was loaded by an earlier run.")
+    else:
+        console.print("[yellow]No files have been landed yet: the marts are empty.[/yellow]")
     if "marts.dim_customer_360" not in tables:
         console.print("[yellow]No marts were built.[/yellow]")
         return
