@@ -155,7 +155,11 @@ def run(
         help="Build as of the end of this day (YYYY-MM-DD).",
         callback=_as_of_option,
     ),
-    full_refresh: bool = typer.Option(False, help="Start from an empty working warehouse."),
+    full_refresh: bool = typer.Option(
+        False,
+        help="Rebuild every dbt model from raw, the incremental ones included "
+        "(same marts as the incremental runs).",
+    ),
     rebuild: bool = typer.Option(
         False, help="Build even when nothing changed since the published build."
     ),

@@ -9,7 +9,7 @@ import pkgutil
 import dagster as dg
 
 import orchestration.defs as defs_package
-from orchestration.jobs import build_job, rebuild_job
+from orchestration.jobs import build_job, full_refresh_job
 from orchestration.lib.run_logging import LOGGERS
 from orchestration.lib.settings import C360Settings
 
@@ -26,6 +26,6 @@ def _domain_definitions() -> list[dg.Definitions]:
 defs = dg.Definitions.merge(
     *_domain_definitions(),
     dg.Definitions(
-        jobs=[build_job, rebuild_job], resources={"c360": C360Settings()}, loggers=LOGGERS
+        jobs=[build_job, full_refresh_job], resources={"c360": C360Settings()}, loggers=LOGGERS
     ),
 )

@@ -1,9 +1,11 @@
 """The jobs, named for what they do.
 
-- ``c360_build_job``: the daily run. Ingest what landed, gate raw, build and test dbt
-  (skipped when nothing changed), gate the marts, publish.
-- ``c360_rebuild_job``: the same run with every dbt model rebuilt even when nothing
-  changed since the published build (after a fix outside the fingerprint, say).
+- ``c360_build_job``: the daily incremental run. Ingest what landed, gate raw, build and
+  test dbt (incremental models build on the last build; everything skipped when nothing
+  changed), gate the marts, publish.
+- ``c360_full_refresh_job``: the same run with every dbt model rebuilt from raw, the
+  incremental ones included (after a fix outside the fingerprint, or to prove the
+  incremental state: it gives the same marts).
 - ``lifecycle_snapshot_job``: one as-of day of ``marts.fct_lifecycle_stage_daily`` per
   partition; a backfill over a date range builds each day's snapshot.
 """
@@ -11,7 +13,7 @@
 import dagster as dg
 
 BUILD_JOB = "c360_build_job"
-REBUILD_JOB = "c360_rebuild_job"
+FULL_REFRESH_JOB = "c360_full_refresh_job"
 SNAPSHOT_JOB = "lifecycle_snapshot_job"
 DAILY_SNAPSHOT = dg.AssetKey(["marts", "fct_lifecycle_stage_daily"])
 
@@ -19,16 +21,18 @@ build_job = dg.define_asset_job(
     name=BUILD_JOB,
     # the partitioned daily snapshot has its own job: a job runs one partitioning
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(DAILY_SNAPSHOT),
-    description="Ingest landed files, build and test the dbt models, validate with GX, publish.",
+    description="Ingest landed files, build and test the dbt models (incrementally), validate "
+    "with GX, publish.",
     executor_def=dg.in_process_executor,
 )
 
-rebuild_job = dg.define_asset_job(
-    name=REBUILD_JOB,
+full_refresh_job = dg.define_asset_job(
+    name=FULL_REFRESH_JOB,
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(DAILY_SNAPSHOT),
-    description="The build job with skip_unchanged off: every model is rebuilt and published.",
+    description="The build job with every dbt model rebuilt from raw (dbt --full-refresh) "
+    "and published.",
     executor_def=dg.in_process_executor,
-    config={"resources": {"c360": {"config": {"skip_unchanged": False}}}},
+    config={"resources": {"c360": {"config": {"full_refresh": True}}}},
 )
 
 snapshot_job = dg.define_asset_job(

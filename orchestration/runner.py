@@ -104,11 +104,9 @@ def execute_job(
         "warehouse_path": str(warehouse.resolve()) if warehouse else "",
         "as_of": as_of or "",
         "skip_unchanged": not rebuild,
+        "full_refresh": full_refresh,
     }
     settings = resolve_settings(**config)  # validates before the job starts
-    if full_refresh:
-        for suffix in ("", ".wal"):
-            Path(str(settings.warehouse) + suffix).unlink(missing_ok=True)
 
     from orchestration.definitions import defs
 

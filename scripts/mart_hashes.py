@@ -16,47 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
-WALL_CLOCK_COLUMNS = {
-    "logged_at",
-    "invocation_id",
-    "saved_at",
-    "dbt_updated_at",
-    "dbt_valid_from",
-    "dbt_valid_to",
-    "dbt_scd_id",
-    "published_at",
-    "run_id",
-    "checked_at",
-}
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def table_hashes(warehouse: Path) -> dict[str, list]:
-    import duckdb
-
-    out: dict[str, list] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('marts', 'snapshots') order by 1, 2"
-        ).fetchall()
-        for schema, table in tables:
-            columns = [
-                c
-                for (c,) in con.execute(
-                    "select column_name from information_schema.columns where table_schema = ? "
-                    "and table_name = ? order by ordinal_position",
-                    [schema, table],
-                ).fetchall()
-                if c not in WALL_CLOCK_COLUMNS
-            ]
-            select = ", ".join(f'"{c}"' for c in columns)
-            count, digest = con.execute(
-                f"select count(*), md5(coalesce(string_agg(h, ',' order by h), '')) from "
-                f"(select md5(row({select})::varchar) as h from {schema}.{table})"
-            ).fetchone()
-            out[f"{schema}.{table}"] = [count, digest]
-    return out
 
 
 def main() -> None:
@@ -68,6 +28,7 @@ def main() -> None:
     from ingestion.demo.generator import GenerateOptions, generate
     from ingestion.mapping import apply_mapping, find_mapping, parse_mapping
     from orchestration.runner import run_pipeline
+    from quality.table_hashes import table_hashes
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="mart_hashes_"))
     result = {}

@@ -31,6 +31,13 @@ create table if not exists ops.dbt_builds (
     fingerprint varchar,
     built_at timestamp
 );
+create table if not exists ops.dbt_invocations (
+    run_id varchar,
+    code_fingerprint varchar,
+    as_of_pinned boolean,
+    full_refresh boolean,
+    built_at timestamp
+);
 """
 
 
@@ -98,6 +105,43 @@ def build_fingerprint(
 def record_full_build(con: duckdb.DuckDBPyConnection, run_id: str, fingerprint: str) -> None:
     con.execute(BUILD_STATE_DDL)
     con.execute("insert into ops.dbt_builds values (?, ?, now()::timestamp)", [run_id, fingerprint])
+
+
+def record_dbt_invocation(
+    con: duckdb.DuckDBPyConnection, run_id: str, code: str, as_of_pinned: bool, full_refresh: bool
+) -> None:
+    """A dbt build that succeeded: what the next run's incremental models build on."""
+    con.execute(BUILD_STATE_DDL)
+    con.execute(
+        "insert into ops.dbt_invocations values (?, ?, ?, ?, now()::timestamp)",
+        [run_id, code, as_of_pinned, full_refresh],
+    )
+
+
+def full_refresh_reason(
+    con: duckdb.DuckDBPyConnection, code: str, as_of_pinned: bool
+) -> str | None:
+    """Why this build must rebuild the incremental models from raw, or None when it can
+    build on what the last successful build left.
+
+    Incremental models hold the result of earlier builds, which is only valid for the same
+    code and for the latest data: a pinned as-of build filters history, and the build after
+    one must not build on it.
+    """
+    if as_of_pinned:
+        return "an as-of run rebuilds from raw"
+    con.execute(BUILD_STATE_DDL)
+    last = con.execute(
+        "select code_fingerprint, as_of_pinned from ops.dbt_invocations "
+        "order by built_at desc limit 1"
+    ).fetchone()
+    if last is None:
+        return "no earlier build of the incremental models"
+    if last[1]:
+        return "the last build was an as-of run"
+    if last[0] != code:
+        return "the dbt project or its Python changed since the last build"
+    return None
 
 
 def last_full_build(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:

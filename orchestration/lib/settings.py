@@ -53,6 +53,8 @@ class RunSettings:
     reports: Path
     as_of: date | None  # pinned by the caller; None = the latest event in the data
     skip_unchanged: bool = True
+    # rebuild every dbt model from raw, the incremental ones included
+    full_refresh: bool = False
     # how long a run waits for another run writing the same warehouse before refusing
     lock_wait_seconds: float = 30.0
     # the Dagster instance the CLI and `make dagster` share
@@ -90,6 +92,7 @@ def resolve_settings(
     as_of: str = "",
     skip_unchanged: bool = True,
     lock_wait_seconds: float | None = None,
+    full_refresh: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> RunSettings:
     """Explicit values first, then ``C360_*`` variables, then defaults under ``data/``.
@@ -113,7 +116,8 @@ def resolve_settings(
         serving=_path(serving_path, env, "C360_SERVING_PATH", default_serving),
         reports=_path(reports_dir, env, "C360_REPORTS_DIR", default_reports),
         as_of=parse_as_of(as_of or env.get("C360_AS_OF", ""), "as_of" if as_of else "C360_AS_OF"),
-        skip_unchanged=skip_unchanged,
+        skip_unchanged=skip_unchanged and not full_refresh,
+        full_refresh=full_refresh,
         lock_wait_seconds=_seconds(lock_wait_seconds, env, "C360_LOCK_WAIT_SECONDS", 30.0),
         dagster_home=_path("", env, "DAGSTER_HOME", data_dir / "dagster"),
         sensor_settle_seconds=_seconds(None, env, "C360_SENSOR_SETTLE_SECONDS", 60.0),
@@ -151,6 +155,8 @@ class C360Settings(dg.ConfigurableResource):
     skip_unchanged: bool = True
     # seconds to wait for another run writing the same warehouse; negative = C360_LOCK_WAIT_SECONDS
     lock_wait_seconds: float = -1.0
+    # rebuild every dbt model from raw (dbt --full-refresh), incremental models included
+    full_refresh: bool = False
 
     _lock: WriterLock | None = PrivateAttr(default=None)
 
@@ -163,6 +169,7 @@ class C360Settings(dg.ConfigurableResource):
             self.as_of,
             self.skip_unchanged,
             self.lock_wait_seconds,
+            self.full_refresh,
         )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:

@@ -53,10 +53,10 @@ def test_every_dbt_node_is_keyed_by_its_real_relation_and_publish_waits_for_ever
 def test_jobs_are_named_for_what_they_do():
     repo = defs.get_repository_def()
     jobs = {j.name for j in repo.get_all_jobs() if not j.name.startswith("__")}
-    assert jobs == {"c360_build_job", "c360_rebuild_job", "lifecycle_snapshot_job"}
-    # the rebuild job is the build job's selection with the skip turned off
-    rebuild = defs.resolve_job_def("c360_rebuild_job")
-    assert rebuild.run_config == {"resources": {"c360": {"config": {"skip_unchanged": False}}}}
+    assert jobs == {"c360_build_job", "c360_full_refresh_job", "lifecycle_snapshot_job"}
+    # the full-refresh job is the build job's selection with dbt --full-refresh
+    rebuild = defs.resolve_job_def("c360_full_refresh_job")
+    assert rebuild.run_config == {"resources": {"c360": {"config": {"full_refresh": True}}}}
     assert len(rebuild.asset_layer.executable_asset_keys) > 50
     assert rebuild.asset_layer.executable_asset_keys == (
         defs.resolve_job_def("c360_build_job").asset_layer.executable_asset_keys

@@ -8,6 +8,9 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from orchestration.defs.ingestion.assets import WAREHOUSE_POOL
 from orchestration.lib.build_state import (
     build_fingerprint,
+    code_fingerprint,
+    full_refresh_reason,
+    record_dbt_invocation,
     record_full_build,
     unchanged_since_publish,
 )
@@ -33,15 +36,23 @@ PUBLISHED_360 = dg.AssetKey(["marts", "dim_customer_360"])
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C360Settings):
     """``dbt build``: every model is materialised and tested in DAG order.
 
-    Skipped, with everything downstream (mart gate, publish), when nothing it depends on
-    changed since the build the serving database holds: see ``lib/build_state.py``.
+    Incremental models build on the last build unless this run must start from raw
+    (``--full-refresh``, an as-of run, changed code: ``full_refresh_reason``). Skipped,
+    with everything downstream (mart gate, publish), when nothing it depends on changed
+    since the build the serving database holds: see ``lib/build_state.py``.
     """
     settings = c360.resolve()
     full_build = context.selected_asset_keys == context.assets_def.keys
+    code = code_fingerprint()
     with retry_when_transient(context), connection(settings.warehouse) as con:
         dbt_vars = settings.dbt_vars(as_of_date_for_run(settings, con))
-        fingerprint = build_fingerprint(con, dbt_vars)
+        fingerprint = build_fingerprint(con, dbt_vars, code)
         reproduced = unchanged_since_publish(con, settings.serving, fingerprint)
+        refresh_reason = (
+            "full refresh requested"
+            if settings.full_refresh
+            else full_refresh_reason(con, code, settings.as_of is not None)
+        )
     # a fresh Dagster instance has never seen the marts: build, so they show as materialised
     known = context.instance.get_latest_materialization_event(PUBLISHED_360) is not None
     if reproduced and known and settings.skip_unchanged:
@@ -52,10 +63,17 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
         return
     context.log.info(f"dbt vars: {dbt_vars}")
     # the settings travel as this invocation's --vars: nothing is written to os.environ
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    args = ["build", "--vars", json.dumps(dbt_vars)]
+    if refresh_reason:
+        context.log.info(f"Incremental models rebuilt from raw: {refresh_reason}.")
+        args.append("--full-refresh")
+    yield from dbt.cli(args, context=context).stream()
     prune_dbt_artifacts(keep=3)
-    if full_build:
-        with connection(settings.warehouse) as con:
+    with connection(settings.warehouse) as con:
+        record_dbt_invocation(
+            con, context.run.run_id, code, settings.as_of is not None, bool(refresh_reason)
+        )
+        if full_build:
             record_full_build(con, context.run.run_id, fingerprint)
 
 

@@ -1,5 +1,16 @@
 -- One row per customer_key with at least one order: commerce figures as of the run.
-with orders as (
+-- Incremental (macros/incremental.sql): a run re-aggregates the customers whose orders
+-- int_orders_enriched rebuilt since, and the buyers of products whose category changed;
+-- keys that no longer exist (merged away) are deleted.
+{{ config(
+    materialized='incremental',
+    unique_key='customer_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=["{{ delete_retired_customer_keys(ref('int_orders_enriched')) }}"],
+) }}
+
+with all_orders as (
     select * from {{ ref('int_orders_enriched') }}
     where customer_key is not null
 ),
@@ -11,6 +22,29 @@ order_lines as (
 products as (
     select * from {{ ref('stg_sales__products') }}
 ),
+
+{% if is_incremental() %}
+    changed_customer_keys as (
+        select customer_key from all_orders
+        where {{ loaded_since_last_build('_last_load_id') }}
+        union
+        select all_orders.customer_key from all_orders
+        inner join order_lines on all_orders.order_id = order_lines.order_id
+        inner join {{ source('sales', 'products') }} as loaded_products
+            on order_lines.product_id = loaded_products.product_id
+        where {{ loaded_since_last_build('loaded_products._load_id') }}
+    ),
+
+    orders as (
+        select all_orders.* from all_orders
+        inner join changed_customer_keys
+            on all_orders.customer_key = changed_customer_keys.customer_key
+    ),
+{% else %}
+    orders as (
+        select * from all_orders
+    ),
+{% endif %}
 
 per_customer as (
     select
@@ -53,6 +87,7 @@ favourite_category as (
 
 select
     per_customer.*,
-    favourite_category.favourite_category
+    favourite_category.favourite_category,
+    {{ newest_load_id() }} as _last_load_id
 from per_customer
 left join favourite_category on per_customer.customer_key = favourite_category.customer_key

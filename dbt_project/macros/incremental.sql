@@ -1,0 +1,45 @@
+{# Incremental models (README, "Incremental runs").
+
+   Each incremental model stores `_last_load_id` on every row it writes: the newest load
+   in ingest.load_manifest (one sequence for every raw table) when it was built. On the next run it
+   reprocesses
+     * every key with a raw row loaded after that, however old its event date: late rows
+       and corrections are caught by load, not by event time;
+     * every key whose events fall in the last `incremental_lookback_days` days of event
+       time it already holds: the recent edge is re-derived on every run;
+     * every key whose customer_key changed since it was written (identity merges and
+       splits), compared row by row, so a run that failed half-way heals on the next one.
+   A full refresh (`c360 run --full-refresh`, c360_full_refresh_job, every as-of run)
+   rebuilds the same tables from raw. #}
+
+{# The newest load the loader has recorded (any source, any outcome): written into every
+   row an incremental model builds, so a downstream incremental model knows which rows
+   were rebuilt after it last ran. #}
+{% macro newest_load_id() -%}
+    (select max(load_id) from ingest.load_manifest)
+{%- endmacro %}
+
+{# Rows loaded (a raw source) or rebuilt (an incremental model) after this model was last
+   built. #}
+{% macro loaded_since_last_build(column='_load_id') -%}
+    {{ column }} > (select coalesce(max(_last_load_id), -1) from {{ this }})
+{%- endmacro %}
+
+{# Events on or after the first day of the lookback window, counted back from the latest
+   event day this model holds. #}
+{% macro within_lookback(event_column, qualifier='') -%}
+    cast({% if qualifier %}{{ qualifier }}.{% endif %}{{ event_column }} as date) >= (
+        select cast(max(latest.{{ event_column }}) as date) - {{ var('incremental_lookback_days') | int }}
+        from {{ this }} as latest
+    )
+{%- endmacro %}
+
+{# Post-hook of per-customer incremental models: delete the customer keys that no longer
+   exist upstream (retired by a merge). delete+insert only replaces keys it writes. #}
+{% macro delete_retired_customer_keys(upstream) -%}
+    delete from {{ this }}
+    where customer_key not in (
+        select customer_key from {{ upstream }}
+        where customer_key is not null
+    )
+{%- endmacro %}
