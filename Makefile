@@ -26,7 +26,7 @@ test: setup
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 bench: setup
-	$(VENV)/bin/c360 bench --scale $${SCALE:-0.5}
+	$(VENV)/bin/c360 bench --lines $${LINES:-1M}
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

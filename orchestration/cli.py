@@ -232,31 +232,60 @@ def demo(scale: float = typer.Option(0.02), seed: int = typer.Option(42)) -> Non
     run(landing=None, warehouse=None, as_of=None, full_refresh=False, rebuild=False, verbose=False)
 
 
+def _scale_of(lines: str) -> float:
+    """``1M``, ``250k`` or ``10000000`` order lines -> the generator's scale."""
+    from orchestration.bench import ORDER_LINES_AT_SCALE_1
+
+    text = lines.strip().lower().replace("_", "")
+    factor = {"k": 1e3, "m": 1e6}.get(text[-1:], 1)
+    try:
+        count = float(text[:-1] if factor != 1 else text) * factor
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"--lines takes a count such as 1M or 250k, got {lines!r}"
+        ) from exc
+    return round(count / ORDER_LINES_AT_SCALE_1, 4)
+
+
 @app.command()
 def bench(
-    scale: float = typer.Option(
-        0.2, help="Demo data scale (1 = about 600k order lines; about 16 for the 10M target)."
+    lines: list[str] = typer.Option(
+        [], help="Order lines to generate, e.g. --lines 1M --lines 10M (one run per size)."
+    ),
+    scale: list[float] = typer.Option(
+        [], help="Demo data scale instead of --lines (1 = about 640k order lines)."
     ),
     workdir: Path = typer.Option(
-        Path("data/bench"), help="Where the benchmark data and warehouse go."
+        Path("data/bench"), help="Where the benchmark data and warehouses go."
     ),
     output: Path = typer.Option(
-        REPO_ROOT / "BENCHMARKS.md", help="Markdown file to append the result to."
+        REPO_ROOT / "BENCHMARKS.md", help="Markdown file to append the results to."
+    ),
+    json_output: Path = typer.Option(
+        REPO_ROOT / "BENCHMARKS.json", "--json", help="JSON file with the figures per size."
     ),
 ) -> None:
-    """Time a full build against DuckDB just loading the same files, plus an incremental rerun."""
-    from orchestration.bench import append_markdown, run_benchmark
+    """Measure the floor, a full build, the daily incremental run and a run with nothing
+    new, per size; append to BENCHMARKS.md and write BENCHMARKS.json."""
+    from orchestration.bench import append_markdown, run_benchmark, write_json
 
-    workdir = (workdir / f"scale_{scale}").resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    result = run_benchmark(scale, workdir)
-    append_markdown(result, output)
-    console.print(
-        f"{result.order_lines:,} order lines: DuckDB load {result.baseline_load_s:.1f}s, full build "
-        f"{result.full_build_s:.1f}s ({result.ratio:.1f}x), reruns {result.rerun_unchanged_s:.1f}s "
-        f"(nothing new) and {result.rerun_new_file_s:.1f}s (one new file), "
-        f"GX share {result.quality_share:.0%}, peak RSS {result.peak_rss_mb:.0f} MB -> {output}"
-    )
+    scales = [_scale_of(n) for n in lines] + list(scale) or [0.2]
+    results = []
+    for each in scales:
+        folder = (workdir / f"scale_{each}").resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        result = run_benchmark(each, folder)
+        append_markdown(result, output)
+        results.append(result)
+        console.print(
+            f"{result.order_lines:,} order lines: floor {result.floor_s:.1f}s, full build "
+            f"{result.full_s:.1f}s ({result.full_over_floor:.1f}x), daily incremental "
+            f"{result.incremental_s:.1f}s ({result.incremental_over_full:.0%} of full), nothing "
+            f"new {result.noop_s:.1f}s, GX share {result.quality_share:.0%}, peak "
+            f"{result.peak_rss_mb:.0f} MB"
+        )
+    write_json(results, json_output)
+    console.print(f"-> {output}, {json_output}")
 
 
 def main() -> None:

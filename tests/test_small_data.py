@@ -91,3 +91,16 @@ def test_column_types_do_not_depend_on_the_data(runs):
     assert empty == ten
     parameters = dict(empty["clv_model_parameters"])
     assert parameters["value"] == "DOUBLE" and parameters["reason"] == "VARCHAR"
+
+
+def test_dbt_materialisations_carry_the_table_row_count(runs):
+    _, outcomes = runs
+    counts = {
+        tuple(event.asset_key.path): event.step_materialization_data.materialization.metadata[
+            "dagster/row_count"
+        ].value
+        for event in outcomes["ten"].result.get_asset_materialization_events()
+        if "dagster/row_count" in event.step_materialization_data.materialization.metadata
+    }
+    assert counts[("marts", "fct_orders")] == 10  # the ten orders written above
+    assert counts[("marts", "dim_customer_360")] == 3  # C0, C1, C2 (one order is a guest's)

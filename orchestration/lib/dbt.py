@@ -7,14 +7,16 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
+from orchestration.lib.run_logging import PROGRESS_PREFIX
 from orchestration.lib.settings import DBT_PROJECT_DIR
+from warehouse.connection import connection
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -114,3 +116,55 @@ def prune_dbt_artifacts(keep: int = 3, idle_seconds: float = 3600) -> None:
     for old in invocations[: max(len(invocations) - keep, 0)]:
         if last_write(old) < cutoff:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def table_row_counts(warehouse: Path) -> dict[dg.AssetKey, int]:
+    """Rows of every table (not view) in the warehouse, by asset key ``[schema, table]``.
+    Views are left out: counting one runs its whole query."""
+    with connection(warehouse, read_only=True) as con:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = current_database() and not temporary"
+        ).fetchall()
+        return {
+            dg.AssetKey([schema, table]): con.execute(
+                f'select count(*) from "{schema}"."{table}"'
+            ).fetchone()[0]
+            for schema, table in tables
+        }
+
+
+def with_progress_and_row_counts(
+    context: dg.AssetExecutionContext, events: Iterable[Any], warehouse: Path
+) -> Iterator[Any]:
+    """dbt's events, each materialisation with ``dagster/row_count``.
+
+    dbt holds the DuckDB file while it runs, so the counts are read when it is done: the
+    events are held until then (they reach the instance when the step ends anyway) and
+    progress is logged meanwhile, every tenth of the models. A failing dbt still reports
+    what it built before the failure, then the failure.
+    """
+    total = max(len(context.selected_asset_keys), 1)
+    held: list[Any] = []
+    built, reported = 0, 0
+    try:
+        for event in events:
+            held.append(event)
+            if isinstance(event, dg.Output | dg.AssetMaterialization):
+                built += 1
+                if built * 10 // total > reported or built == total:
+                    reported = built * 10 // total
+                    context.log.info(f"{PROGRESS_PREFIX}{built}/{total} models built")
+    finally:
+        counts = table_row_counts(warehouse)
+        for event in held:
+            key = getattr(event, "asset_key", None) or _output_key(context, event)
+            if key in counts and isinstance(event, dg.Output | dg.AssetMaterialization):
+                event = event.with_metadata({**event.metadata, "dagster/row_count": counts[key]})
+            yield event
+
+
+def _output_key(context: dg.AssetExecutionContext, event: Any) -> dg.AssetKey | None:
+    if isinstance(event, dg.Output):
+        return context.asset_key_for_output(event.output_name)
+    return None

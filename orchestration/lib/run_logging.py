@@ -15,6 +15,9 @@ from pathlib import Path
 
 import dagster as dg
 
+# a step's log message with this prefix is progress within the step (dbt's models)
+PROGRESS_PREFIX = "dbt progress: "
+
 STEP_LABELS = {
     "raw_tables": "ingestion: landed files loaded into raw",
     "raw_quality_gate": "raw quality gate (GX)",
@@ -30,7 +33,13 @@ class _ProgressHandler(logging.Handler):
         self.stream = stream
 
     def emit(self, record: logging.LogRecord) -> None:
-        event = getattr(record, "dagster_meta", {}).get("dagster_event")
+        meta = getattr(record, "dagster_meta", {})
+        message = str(meta.get("orig_message") or "")
+        if message.startswith(PROGRESS_PREFIX):  # dbt's models, a tenth at a time
+            self.stream.write(f"           {message.removeprefix(PROGRESS_PREFIX)}\n")
+            self.stream.flush()
+            return
+        event = meta.get("dagster_event")
         if event is None or not event.step_key:
             return
         label = STEP_LABELS.get(event.step_key, event.step_key)

@@ -20,6 +20,7 @@ from orchestration.lib.dbt import (
     ensure_manifest,
     prune_dbt_artifacts,
     translator,
+    with_progress_and_row_counts,
 )
 from orchestration.lib.retry import retry_when_transient
 from orchestration.lib.settings import C360Settings, as_of_date_for_run
@@ -67,7 +68,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
     if refresh_reason:
         context.log.info(f"Incremental models rebuilt from raw: {refresh_reason}.")
         args.append("--full-refresh")
-    yield from dbt.cli(args, context=context).stream()
+    events = dbt.cli(args, context=context).stream()
+    yield from with_progress_and_row_counts(context, events, settings.warehouse)
     prune_dbt_artifacts(keep=3)
     with connection(settings.warehouse) as con:
         record_dbt_invocation(
