@@ -147,7 +147,8 @@ def _timed_run(landing: Path, warehouse: Path) -> tuple[float, dict[str, float]]
     from orchestration.runner import execute_job
 
     start = time.perf_counter()
-    result = execute_job(landing=landing, warehouse=warehouse).result
+    log_file = warehouse.parent / "bench.log"  # progress on the terminal, the rest here
+    result = execute_job(landing=landing, warehouse=warehouse, log_file=log_file).result
     elapsed = time.perf_counter() - start
     if not result.success:
         raise RuntimeError("the benchmark run failed; run `c360 run` on the same folder to see why")

@@ -63,6 +63,8 @@ class RunSettings:
     sensor_settle_seconds: float = 60.0
     # failed runs are also POSTed here as JSON when set
     alert_webhook_url: str = ""
+    # emails and phones in the serving database: "hashed" (salted) or "clear"
+    serving_personal_data: str = "hashed"
 
     @property
     def alerts_file(self) -> Path:
@@ -122,7 +124,19 @@ def resolve_settings(
         dagster_home=_path("", env, "DAGSTER_HOME", data_dir / "dagster"),
         sensor_settle_seconds=_seconds(None, env, "C360_SENSOR_SETTLE_SECONDS", 60.0),
         alert_webhook_url=env.get("C360_ALERT_WEBHOOK_URL", "").strip(),
+        serving_personal_data=_choice(
+            env, "C360_SERVING_PERSONAL_DATA", ("hashed", "clear"), "hashed"
+        ),
     )
+
+
+def _choice(
+    environ: Mapping[str, str], variable: str, allowed: tuple[str, ...], default: str
+) -> str:
+    value = environ.get(variable, "").strip().lower() or default
+    if value not in allowed:
+        raise SettingsError(f"{variable} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
 
 
 def _seconds(

@@ -4,6 +4,8 @@ import dagster as dg
 
 from orchestration.defs.ingestion.assets import WAREHOUSE_POOL
 from orchestration.defs.transform.assets import dbt_models
+from orchestration.lib.dbt import dbt_project
+from orchestration.lib.personal_data import personal_columns, salt
 from orchestration.lib.retry import retry_when_transient
 from orchestration.lib.settings import C360Settings, as_of_date_for_run
 from orchestration.serving import publish_serving_database
@@ -23,8 +25,9 @@ PUBLISHED_MARTS = sorted(key for key in dbt_models.keys if key.path[0] == "marts
 )
 def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
     """The serving database BI tools read: every ``marts`` table copied from the working
-    file only after this run's error-severity quality checks passed, then swapped in
-    atomically. A failed run leaves the previous serving file untouched."""
+    file only after this run's error-severity quality checks passed, emails and phones as
+    salted hashes unless clear values are opted in, then swapped in atomically. A failed
+    run leaves the previous serving file untouched."""
     settings = c360.resolve()
     with retry_when_transient(context):
         failures = blocking_failures(settings.warehouse, context.run.run_id)
@@ -37,9 +40,20 @@ def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
         with connection(settings.warehouse) as con:
             as_of = as_of_date_for_run(settings, con)
         published = publish_serving_database(
-            settings.warehouse, settings.serving, context.run.run_id, as_of
+            settings.warehouse,
+            settings.serving,
+            context.run.run_id,
+            as_of,
+            personal_columns(dbt_project.manifest_path),
+            None if settings.serving_personal_data == "clear" else salt(settings.warehouse),
         )
-    return dg.MaterializeResult(metadata={"path": str(settings.serving), **published})
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(settings.serving),
+            "personal_data": settings.serving_personal_data,
+            **published,
+        }
+    )
 
 
 defs = dg.Definitions(assets=[serving_warehouse])

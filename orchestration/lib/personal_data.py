@@ -1,0 +1,111 @@
+"""Personal data in the serving database: what BI users see of emails and phones.
+
+Which columns hold personal data is declared once, on the dbt columns
+(``config: {meta: {personal_data: email | phone | record_id | record_key}}``), and read
+from dbt's manifest. Publishing copies those columns as salted hashes
+(``sha256:`` + 24 hex digits of SHA-256 over salt and value): the same person hashes the
+same in every table and every run, so BI tools can still count and join on them, but the
+value cannot be read back or looked up without the salt. The working warehouse keeps the
+clear values (identity resolution needs them); a trusted serving target can opt in to
+them with ``C360_SERVING_PERSONAL_DATA=clear``.
+
+The salt is configuration, never data in the repository: ``C360_PII_SALT``, else a random
+one created beside the warehouse (``<warehouse>.salt``, readable by its owner only) on the
+first publish and reused after. Losing it changes every hash at the next publish.
+
+A guard runs on the copy before it is swapped in: any email-shaped text left in a served
+column (a new column nobody declared, say) stops the publish, naming table and column.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+
+from ingestion.sql import ident, sql_str
+
+KINDS = ("email", "phone", "record_id", "record_key")
+HASH_PREFIX = "sha256:"
+EMAIL_SHAPE = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+
+
+class PersonalDataLeak(RuntimeError):
+    """Clear personal data in a served column; the message names it."""
+
+
+def personal_columns(manifest: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """``{(schema, table): {column: kind}}`` from the dbt manifest's column meta."""
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for node in nodes:
+        for name, column in node.get("columns", {}).items():
+            meta = {**column.get("meta", {}), **column.get("config", {}).get("meta", {})}
+            kind = meta.get("personal_data")
+            if kind is None:
+                continue
+            if kind not in KINDS:
+                raise ValueError(f"{node['name']}.{name}: personal_data must be one of {KINDS}")
+            relation = (node["schema"], node.get("alias") or node["name"])
+            found.setdefault(relation, {})[name] = kind
+    return found
+
+
+def salt(warehouse: Path, environ: Mapping[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    configured = env.get("C360_PII_SALT", "").strip()
+    if configured:
+        return configured
+    path = Path(str(warehouse) + ".salt")
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _hashed(expression: str, secret: str) -> str:
+    return f"{sql_str(HASH_PREFIX)} || left(sha256({sql_str(secret)} || {expression}), 24)"
+
+
+def served_expression(column: str, kind: str | None, secret: str | None) -> str:
+    """The select-list entry that copies ``column`` into the serving database."""
+    quoted = ident(column)
+    if kind is None or secret is None:
+        return quoted
+    if kind in ("email", "phone"):
+        return f"{_hashed(quoted, secret)} as {quoted}"
+    if kind == "record_id":  # only an email_seen record's id is an email
+        return (
+            f"case when record_source = 'email_seen' then {_hashed(quoted, secret)} "
+            f"else {quoted} end as {quoted}"
+        )
+    # record_key: '<record_source>:<record_id>'
+    email_part = f"substr({quoted}, {len('email_seen:') + 1})"
+    return (
+        f"case when starts_with({quoted}, 'email_seen:') then "
+        f"'email_seen:' || {_hashed(email_part, secret)} else {quoted} end as {quoted}"
+    )
+
+
+def find_clear_emails(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    """``schema.table.column`` of every text column in ``catalog`` holding an email."""
+    columns = con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_catalog = ? and data_type = 'VARCHAR' order by all",
+        [catalog],
+    ).fetchall()
+    leaks = []
+    for schema, table, column in columns:
+        relation = f"{ident(catalog)}.{ident(schema)}.{ident(table)}"
+        found = con.execute(
+            f"select {ident(column)} from {relation} "
+            f"where regexp_matches({ident(column)}, {sql_str(EMAIL_SHAPE)}) limit 1"
+        ).fetchone()
+        if found is not None:
+            leaks.append(f"{schema}.{table}.{column}")
+    return leaks

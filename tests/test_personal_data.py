@@ -1,0 +1,156 @@
+"""Personal data policy: BI users of the serving database never see a clear email or
+phone from the landing files; the working warehouse keeps them for identity resolution."""
+
+import csv
+import gzip
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.lib.personal_data import PersonalDataLeak, salt
+from orchestration.serving import publish_serving_database
+from tests.conftest import build_demo_warehouse
+from warehouse.connection import connection
+
+PHONE_RUN = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build_demo_warehouse(tmp_path_factory.mktemp("pii"), scale=0.005, seed=5)
+
+
+def _landed_rows(path: Path) -> list[dict]:
+    """Every row of a landed CSV or JSON lines file, malformed ones included as far as
+    they go (their values are landed data too)."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+        if ".jsonl" in path.name:
+            rows = []
+            for line in handle:
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+            return [r for r in rows if isinstance(r, dict)]
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        return [dict(zip(header, row, strict=False)) for row in reader]
+
+
+def _landed_identifiers(landing: Path) -> tuple[set[str], set[str]]:
+    """Every email (trimmed, lower case) and phone (its last ten digits) in the files."""
+    emails, phones = set(), set()
+    for path in landing.rglob("*"):
+        if "_truth" in path.parts or not path.is_file() or ".parquet" in path.name:
+            continue
+        for row in _landed_rows(path):
+            for column, value in row.items():
+                if value is None:
+                    continue
+                value = str(value)
+                if "email" in column and "@" in value:
+                    emails.add(value.strip().lower())
+                if "phone" in column:
+                    digits = re.sub(r"\D", "", value)
+                    if len(digits) >= 7:
+                        phones.add(digits[-10:])
+    return emails, phones
+
+
+def _text_values(database: Path) -> dict[str, set[str]]:
+    values = {}
+    with connection(database, read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where data_type = 'VARCHAR' and table_schema <> 'information_schema'"
+        ).fetchall()
+        for schema, table, column in columns:
+            rows = con.execute(
+                f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null'
+            ).fetchall()
+            values[f"{schema}.{table}.{column}"] = {r[0] for r in rows}
+    return values
+
+
+def test_no_landed_email_or_phone_reaches_the_serving_database(built):
+    landing, warehouse = built
+    emails, phones = _landed_identifiers(landing)
+    assert len(emails) > 100 and len(phones) > 100
+    leaks = []
+    for column, values in _text_values(warehouse.with_name("serving.duckdb")).items():
+        for value in values:
+            found_email = any(e in value.lower() for e in re.findall(r"\S+@\S+", value))
+            found_email = (
+                found_email
+                or value.strip().lower() in emails
+                or any(part.lower() in emails for part in value.split(":"))
+            )
+            found_phone = any(
+                re.sub(r"\D", "", run)[-10:] in phones for run in PHONE_RUN.findall(value)
+            )
+            if found_email or found_phone:
+                leaks.append((column, value))
+    assert leaks == []
+
+
+def test_the_working_warehouse_keeps_clear_values_and_hashes_are_stable(built):
+    landing, warehouse = built
+    emails, _ = _landed_identifiers(landing)
+    with connection(warehouse, read_only=True) as con:
+        clear = con.execute(
+            "select customer_key, email from marts.dim_customer_360 where email is not null"
+        ).fetchall()
+    with connection(warehouse.with_name("serving.duckdb"), read_only=True) as con:
+        hashed = dict(
+            con.execute(
+                "select customer_key, email from marts.dim_customer_360 where email is not null"
+            ).fetchall()
+        )
+        in_actions = con.execute(
+            "select count(*) from marts.action_win_back_candidates as a "
+            "join marts.dim_customer_360 as c using (customer_key) where a.email <> c.email"
+        ).fetchone()[0]
+    assert clear and {email for _, email in clear} <= emails
+    assert all(hashed[key].startswith("sha256:") for key, _ in clear)
+    assert len(set(hashed.values())) == len({email for _, email in clear})
+    assert in_actions == 0  # one person, one hash, in every table
+
+
+def test_an_undeclared_email_column_stops_the_publish_and_keeps_the_served_copy(tmp_path):
+    warehouse, serving = tmp_path / "w.duckdb", tmp_path / "serving.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.contacts as select 'ada@example.org' as note")
+    serving.write_text("previous copy")
+    with pytest.raises(PersonalDataLeak, match=r"marts\.contacts\.note"):
+        publish_serving_database(
+            warehouse, serving, "run", pd.Timestamp("2024-01-01").date(), {}, salt(warehouse)
+        )
+    assert serving.read_text() == "previous copy"
+    assert not serving.with_name("serving.duckdb.publishing").exists()
+    # declared, it is published as a hash
+    publish_serving_database(
+        warehouse,
+        serving,
+        "run",
+        pd.Timestamp("2024-01-01").date(),
+        {("marts", "contacts"): {"note": "email"}},
+        salt(warehouse),
+    )
+    with connection(serving, read_only=True) as con:
+        assert con.execute("select note from marts.contacts").fetchone()[0].startswith("sha256:")
+
+
+def test_the_salt_is_configuration_or_a_private_file_beside_the_warehouse(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    assert salt(warehouse, {"C360_PII_SALT": "from-config"}) == "from-config"
+    generated = salt(warehouse, {})
+    path = Path(str(warehouse) + ".salt")
+    assert len(generated) == 64 and path.stat().st_mode & 0o077 == 0
+    assert salt(warehouse, {}) == generated  # reused, so hashes stay stable across runs
+    json.dumps(generated)
