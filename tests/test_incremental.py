@@ -130,8 +130,7 @@ def _hashes_by_records(warehouse: Path) -> dict[str, tuple]:
                 if c not in ("key_origin_record", "priority")
             ]
             select = ", ".join(
-                "by_record.first_record" if c == "customer_key" else f'mart."{c}"'
-                for c in columns
+                "by_record.first_record" if c == "customer_key" else f'mart."{c}"' for c in columns
             )
             join = (
                 "left join by_record on mart.customer_key = by_record.customer_key"
