@@ -232,6 +232,63 @@ def demo(scale: float = typer.Option(0.02), seed: int = typer.Option(42)) -> Non
     run(landing=None, warehouse=None, as_of=None, full_refresh=False, rebuild=False, verbose=False)
 
 
+@app.command()
+def forget(
+    email: str = typer.Option("", help="The person's email."),
+    phone: str = typer.Option("", help="The person's phone."),
+    source_id: str = typer.Option(
+        "", help="A source record id, optionally as <record_source>:<id> (crm_contact:C01)."
+    ),
+    landing: Path | None = typer.Option(None, help="Landing folder (default C360_LANDING_DIR)."),
+    warehouse: Path | None = typer.Option(
+        None, help="Working DuckDB file (default C360_WAREHOUSE_PATH)."
+    ),
+) -> None:
+    """Erase one person (every record resolved to them) from the warehouse and the serving
+    database, rebuild from raw and publish, and write an erasure receipt."""
+    from orchestration.erasure import NobodyFound
+    from orchestration.erasure import forget as erase_person
+    from orchestration.lib.run_lock import WriterLock
+    from orchestration.lib.settings import resolve_settings
+    from orchestration.runner import execute_job
+
+    if sum(bool(v) for v in (email, phone, source_id)) != 1:
+        console.print("[red]Give exactly one of --email, --phone or --source-id.[/red]")
+        raise typer.Exit(2)
+    settings = resolve_settings(landing_dir=str(landing or ""), warehouse_path=str(warehouse or ""))
+    if not settings.warehouse.exists():
+        console.print(f"[red]No warehouse at {settings.warehouse}.[/red]")
+        raise typer.Exit(2)
+    lock = WriterLock(settings.warehouse)
+    lock.acquire("c360-forget", settings.lock_wait_seconds)
+    try:
+        receipt = erase_person(
+            settings.warehouse, settings.serving, settings.reports, email, phone, source_id
+        )
+    except NobodyFound as exc:
+        console.print(f"Nothing erased: {exc}.")
+        raise typer.Exit(1) from exc
+    finally:
+        lock.release()
+    console.print(
+        f"Erased {receipt['customers']} customer(s), records {receipt['records']}; "
+        f"receipt {receipt['receipt']}"
+    )
+    if receipt["landed_files_holding_the_person"]:
+        console.print(
+            "These landed files still hold them (redact at the source): "
+            + ", ".join(receipt["landed_files_holding_the_person"])
+        )
+    outcome = execute_job(landing, warehouse, full_refresh=True)
+    if not outcome.success:
+        console.print(
+            "[red]The rebuild failed; the serving database no longer shows the person, and "
+            "the next successful run publishes without them.[/red]"
+        )
+        raise typer.Exit(1)
+    console.print("Rebuilt from raw and published without them.")
+
+
 def _scale_of(lines: str) -> float:
     """``1M``, ``250k`` or ``10000000`` order lines -> the generator's scale."""
     from orchestration.bench import ORDER_LINES_AT_SCALE_1

@@ -5,6 +5,7 @@ import csv
 import gzip
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -154,3 +155,96 @@ def test_the_salt_is_configuration_or_a_private_file_beside_the_warehouse(tmp_pa
     assert len(generated) == 64 and path.stat().st_mode & 0o077 == 0
     assert salt(warehouse, {}) == generated  # reused, so hashes stay stable across runs
     json.dumps(generated)
+
+
+# --- c360 forget: erasure on request
+
+
+def _identifiers_of(warehouse: Path, customer_key: str) -> dict[str, set[str]]:
+    with connection(warehouse, read_only=True) as con:
+        records = con.execute(
+            "select r.record_source, r.record_id, r.email, r.phone "
+            "from intermediate.int_identity_records_unioned as r "
+            "join intermediate.int_customer_keys_by_record as k using (record_key) "
+            "where k.customer_key = ?",
+            [customer_key],
+        ).fetchall()
+    return {
+        "exact": {customer_key} | {r[1] for r in records} | {r[3] for r in records if r[3]},
+        "emails": {r[2].lower() for r in records if r[2]},
+    }
+
+
+def _traces(database: Path, identifiers: dict[str, set[str]]) -> list[tuple[str, str]]:
+    found = []
+    for column, values in _text_values(database).items():
+        for value in values:
+            lowered = value.lower()
+            if value in identifiers["exact"] or any(e in lowered for e in identifiers["emails"]):
+                found.append((column, value))
+    return found
+
+
+def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_path):
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    landing, built_warehouse = built
+    for name in ("warehouse.duckdb", "warehouse.duckdb.salt", "serving.duckdb"):
+        shutil.copy2(built_warehouse.with_name(name), tmp_path / name)
+    warehouse = tmp_path / "warehouse.duckdb"
+    with connection(warehouse, read_only=True) as con:
+        # a customer of several records (contact, shop customer, social profile, ...)
+        customer_key, email = con.execute(
+            "select customer_key, any_value(c.email) from marts.customer_identity_map "
+            "join marts.dim_customer_360 as c using (customer_key) where c.email is not null "
+            "group by customer_key having count(*) >= 3 order by customer_key limit 1"
+        ).fetchone()
+        others_before = con.execute(
+            "select record_source, record_id, customer_key from marts.customer_identity_map "
+            "where customer_key <> ? order by all",
+            [customer_key],
+        ).fetchall()
+        orders_before = con.execute(
+            "select * exclude (_last_load_id) from intermediate.int_customer_orders_aggregated "
+            "where customer_key <> ? order by customer_key",
+            [customer_key],
+        ).fetchall()
+    identifiers = _identifiers_of(warehouse, customer_key)
+    assert _traces(warehouse, identifiers)  # the scan finds them before
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "forget",
+            "--email",
+            email.upper(),
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+
+    assert _traces(warehouse, identifiers) == []
+    assert _traces(tmp_path / "serving.duckdb", identifiers) == []
+    with connection(warehouse, read_only=True) as con:
+        others_after = con.execute(
+            "select record_source, record_id, customer_key from marts.customer_identity_map "
+            "order by all"
+        ).fetchall()
+        orders_after = con.execute(
+            "select * exclude (_last_load_id) from intermediate.int_customer_orders_aggregated "
+            "order by customer_key"
+        ).fetchall()
+    assert others_after == others_before
+    assert orders_after == orders_before
+    receipts = list((tmp_path / "reports" / "erasures").glob("*.json"))
+    assert len(receipts) == 1
+    receipt = receipts[0].read_text()
+    assert json.loads(receipt)["customers"] == 1
+    assert not any(
+        v.lower() in receipt.lower() for v in identifiers["exact"] | identifiers["emails"]
+    )
