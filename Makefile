@@ -6,7 +6,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: setup demo test bench lint dagster clean
+.PHONY: setup browser demo test bench lint dagster clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,14 @@ setup: $(VENV)/.synced
 demo: setup
 	$(VENV)/bin/c360 demo
 
-test: setup
+# the report test opens the report in a real browser: Debian's Chromium
+browser:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+test: setup browser
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 bench: setup

@@ -233,6 +233,31 @@ def demo(scale: float = typer.Option(0.02), seed: int = typer.Option(42)) -> Non
 
 
 @app.command()
+def report(
+    warehouse: Path | None = typer.Option(
+        None,
+        help="Working DuckDB file whose serving database to read (default C360_WAREHOUSE_PATH).",
+    ),
+    out: Path | None = typer.Option(
+        None, help="HTML file to write (default <reports>/report.html)."
+    ),
+) -> None:
+    """Write the analytical CRM report (one self-contained HTML file with its charts) from
+    the serving database; every publish writes it too."""
+    from orchestration.lib.settings import resolve_settings
+    from orchestration.report import build_report
+
+    settings = resolve_settings(warehouse_path=str(warehouse or ""))
+    if not settings.serving.exists():
+        console.print(
+            f"[red]No serving database at {settings.serving}: run `c360 run` first.[/red]"
+        )
+        raise typer.Exit(2)
+    path = build_report(settings.serving, out or settings.reports / "report.html")
+    console.print(f"Report: {path}")
+
+
+@app.command()
 def forget(
     email: str = typer.Option("", help="The person's email."),
     phone: str = typer.Option("", help="The person's phone."),

@@ -8,6 +8,7 @@ from orchestration.lib.dbt import dbt_project
 from orchestration.lib.personal_data import personal_columns, salt
 from orchestration.lib.retry import retry_when_transient
 from orchestration.lib.settings import C360Settings, as_of_date_for_run
+from orchestration.report import build_report
 from orchestration.serving import publish_serving_database
 from quality.runner import blocking_failures
 from warehouse.connection import connection
@@ -26,8 +27,9 @@ PUBLISHED_MARTS = sorted(key for key in dbt_models.keys if key.path[0] == "marts
 def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
     """The serving database BI tools read: every ``marts`` table copied from the working
     file only after this run's error-severity quality checks passed, emails and phones as
-    salted hashes unless clear values are opted in, then swapped in atomically. A failed
-    run leaves the previous serving file untouched."""
+    salted hashes unless clear values are opted in, then swapped in atomically, and the
+    analytical report drawn from it. A failed run leaves the previous serving file and
+    report untouched."""
     settings = c360.resolve()
     with retry_when_transient(context):
         failures = blocking_failures(settings.warehouse, context.run.run_id)
@@ -47,9 +49,11 @@ def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
             personal_columns(dbt_project.manifest_path),
             None if settings.serving_personal_data == "clear" else salt(settings.warehouse),
         )
+    report = build_report(settings.serving, settings.reports / "report.html")
     return dg.MaterializeResult(
         metadata={
             "path": str(settings.serving),
+            "report": dg.MetadataValue.path(str(report)),
             "personal_data": settings.serving_personal_data,
             **published,
         }
