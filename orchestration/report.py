@@ -67,6 +67,15 @@ def _empty(title: str, why: str) -> Section:
     return Section(title, why, "")
 
 
+def _bars(labels, values, colour: str, xlabel: str, height: float = 3) -> str:
+    """A horizontal bar chart, first label on top."""
+    figure, axes = plt.subplots(figsize=(7, height))
+    axes.barh(list(labels), list(values), color=colour)
+    axes.invert_yaxis()
+    axes.set_xlabel(xlabel)
+    return _svg(figure)
+
+
 def lifecycle_funnel(con: duckdb.DuckDBPyConnection) -> Section:
     title = "Lifecycle funnel"
     data = _frame(
@@ -76,17 +85,14 @@ def lifecycle_funnel(con: duckdb.DuckDBPyConnection) -> Section:
     if data.empty:
         return _empty(title, "No customers yet.")
     data = data.set_index("lifecycle_stage").reindex(STAGE_ORDER).fillna(0).reset_index()
-    figure, axes = plt.subplots(figsize=(7, 3))
-    axes.barh(data["lifecycle_stage"], data["customers"], color=PALETTE[0])
-    axes.invert_yaxis()
-    axes.set_xlabel("customers")
+    chart = _bars(data["lifecycle_stage"], data["customers"], PALETTE[0], "customers")
     total = data["customers"].sum()
     top = data.loc[data["customers"].idxmax()]
     reading = (
         f"{int(total):,} customers; the largest stage is {top['lifecycle_stage']} with "
         f"{top['customers'] / total:.0%}, and {data.set_index('lifecycle_stage').loc['lapsed', 'customers'] / total:.0%} have lapsed."
     )
-    return Section(title, reading, _svg(figure))
+    return Section(title, reading, chart)
 
 
 def stage_flow(con: duckdb.DuckDBPyConnection) -> Section:
@@ -151,10 +157,7 @@ def rfm_segments(con: duckdb.DuckDBPyConnection) -> Section:
     )
     if data.empty:
         return _empty(title, "No buyers yet.")
-    figure, axes = plt.subplots(figsize=(7, 3))
-    axes.barh(data["rfm_segment"], data["customers"], color=PALETTE[2])
-    axes.invert_yaxis()
-    axes.set_xlabel("customers")
+    chart = _bars(data["rfm_segment"], data["customers"], PALETTE[2], "customers")
     data["monetary"] = data["monetary"].astype(float)
     richest = data.loc[data["monetary"].idxmax()]
     reading = (
@@ -162,7 +165,7 @@ def rfm_segments(con: duckdb.DuckDBPyConnection) -> Section:
         f"customers); {richest['rfm_segment']} holds the most revenue "
         f"({richest['monetary'] / data['monetary'].sum():.0%})."
     )
-    return Section(title, reading, _svg(figure))
+    return Section(title, reading, chart)
 
 
 def nps_csat(con: duckdb.DuckDBPyConnection) -> Section:
@@ -305,14 +308,11 @@ def action_lists(con: duckdb.DuckDBPyConnection) -> Section:
     counts = {n: con.execute(f"select count(*) from marts.{n}").fetchone()[0] for n in names}
     if not counts:
         return _empty(title, "No action lists.")
-    figure, axes = plt.subplots(figsize=(7, 2.5))
     labels = [n.removeprefix("action_").replace("_", " ") for n in counts]
-    axes.barh(labels, list(counts.values()), color=PALETTE[6])
-    axes.invert_yaxis()
-    axes.set_xlabel("rows")
+    chart = _bars(labels, counts.values(), PALETTE[6], "rows", height=2.5)
     biggest = max(counts, key=counts.get)
     reading = f"{sum(counts.values()):,} rows to act on; the longest list is {biggest.removeprefix('action_').replace('_', ' ')} ({counts[biggest]:,})."
-    return Section(title, reading, _svg(figure))
+    return Section(title, reading, chart)
 
 
 SECTIONS: tuple[Callable[[duckdb.DuckDBPyConnection], Section], ...] = (
