@@ -7,15 +7,84 @@ copy, or a run whose quality gate failed.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from ingestion.sql import ident
+import duckdb
+
+from ingestion.sql import ident, sql_str
 from orchestration.lib.personal_data import PersonalDataLeak, find_clear_emails, served_expression
 from warehouse.connection import connection
 
 SERVED_SCHEMAS = ("marts", "quality")
+
+# What BI drivers get, whatever the data (README, "How BI tools connect"): counts as
+# BIGINT (DuckDB's sums of integers are HUGEINT, which many drivers cannot read), a month
+# as the DATE of its first day, money as DECIMAL(18, 4).
+MONEY_SUFFIXES = ("_clv",)
+
+
+def bi_typed(expression: str, column: str, data_type: str) -> str:
+    """``expression`` cast to the serving type of ``column``, aliased to ``column``."""
+    alias = ident(column)
+    value = expression.rsplit(" as ", 1)[0] if expression.endswith(f" as {alias}") else expression
+    if data_type == "HUGEINT":
+        return f"cast({value} as bigint) as {alias}"
+    if column.endswith("_month") and data_type.startswith("TIMESTAMP"):
+        return f"cast({value} as date) as {alias}"
+    if column.endswith(MONEY_SUFFIXES) and data_type in ("DOUBLE", "FLOAT"):
+        return f"cast({value} as decimal(18, 4)) as {alias}"
+    return f"{value} as {alias}" if value != alias else alias
+
+
+# Tables the serving database holds that dbt does not build: their documentation.
+OPERATIONAL_TABLES: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
+    ("audit", "publish_log"): (
+        "The run whose build this serving database holds (one row).",
+        {
+            "run_id": "Dagster run id of the published build.",
+            "as_of": "The day the build describes (events after its end are ignored).",
+            "published_at": "When this copy was swapped in (UTC).",
+        },
+    ),
+    ("quality", "check_results"): (
+        "Great Expectations results of every run's quality gates, raw and marts.",
+        {
+            "run_id": "Dagster run id.",
+            "suite": "Expectation suite.",
+            "layer": "raw or marts.",
+            "table_name": "Validated table.",
+            "severity": "error (blocks publishing) or warn.",
+            "expectation": "Expectation type.",
+            "column_name": "Validated column, if any.",
+            "success": "Whether the expectation held.",
+            "observed_value": "What GX observed (text).",
+            "unexpected_count": "Rows that broke it.",
+            "element_count": "Rows checked.",
+            "details": "GX's result details (JSON text).",
+            "checked_at": "When (UTC).",
+        },
+    ),
+    ("quality", "measurements"): (
+        "Figures the gates compare between runs (row counts, identity match rate).",
+        {
+            "run_id": "Dagster run id.",
+            "measurement": "What was measured.",
+            "value": "Its value.",
+            "measured_at": "When (UTC).",
+        },
+    ),
+}
+
+
+def _comment(con, relation: str, table: str | None, columns: Mapping[str, str | None]) -> None:
+    if table:
+        con.execute(f"comment on table {relation} is {sql_str(table)}")
+    for column, text in columns.items():
+        if text:
+            con.execute(f"comment on column {relation}.{ident(column)} is {sql_str(text)}")
 
 
 def publish_serving_database(
@@ -53,19 +122,31 @@ def publish_serving_database(
                 con.execute(f"create schema if not exists publish.{schema}")
                 for name in names:
                     kinds = personal_columns.get((schema, name), {})
-                    columns = [
-                        column
-                        for (column,) in con.execute(
-                            "select column_name from information_schema.columns "
-                            "where table_catalog = current_database() and table_schema = ? "
-                            "and table_name = ? order by ordinal_position",
-                            [schema, name],
-                        ).fetchall()
-                    ]
-                    select = ", ".join(served_expression(c, kinds.get(c), salt) for c in columns)
+                    columns = con.execute(
+                        "select column_name, data_type, comment from duckdb_columns() "
+                        "where database_name = current_database() and schema_name = ? "
+                        "and table_name = ? order by column_index",
+                        [schema, name],
+                    ).fetchall()
+                    select = ", ".join(
+                        bi_typed(served_expression(c, kinds.get(c), salt), c, data_type)
+                        for c, data_type, _ in columns
+                    )
                     con.execute(
                         f"create table publish.{schema}.{ident(name)} as "
                         f"select {select} from {schema}.{ident(name)}"
+                    )
+                    table_comment = con.execute(
+                        "select comment from duckdb_tables() where database_name = "
+                        "current_database() and schema_name = ? and table_name = ?",
+                        [schema, name],
+                    ).fetchone()[0]
+                    documented = OPERATIONAL_TABLES.get((schema, name), (None, {}))
+                    _comment(
+                        con,
+                        f"publish.{schema}.{ident(name)}",
+                        table_comment or documented[0],
+                        {c: comment or documented[1].get(c) for c, _, comment in columns},
                     )
                     tables += 1
             con.execute("create schema if not exists publish.audit")
@@ -73,6 +154,9 @@ def publish_serving_database(
                 "create table publish.audit.publish_log as "
                 "select ? as run_id, cast(? as date) as as_of, now()::timestamp as published_at",
                 [run_id, as_of],
+            )
+            _comment(
+                con, "publish.audit.publish_log", *OPERATIONAL_TABLES[("audit", "publish_log")]
             )
             leaks = find_clear_emails(con, "publish") if salt is not None else []
         finally:
@@ -86,3 +170,30 @@ def publish_serving_database(
         )
     os.replace(staging_file, serving)
     return {"tables": tables, "run_id": run_id}
+
+
+def export_parquet(serving: Path, exports: Path, run_id: str, keep: int = 3) -> Path:
+    """Every published mart as Parquet, from the serving copy (hashed personal data):
+    ``<exports>/<run id>/marts/<table>.parquet``, then ``<exports>/latest`` pointed at
+    that folder. Keeps the last ``keep`` runs' folders."""
+    folder = exports / run_id
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "marts").mkdir(parents=True)
+    with duckdb.connect(str(serving), read_only=True) as con:
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+        ).fetchall():
+            target = sql_str(str(folder / "marts" / f"{name}.parquet"))
+            con.execute(f"copy marts.{ident(name)} to {target} (format parquet)")
+    latest = exports / "latest"
+    pointer = exports / f".latest-{run_id}"
+    pointer.unlink(missing_ok=True)
+    pointer.symlink_to(run_id, target_is_directory=True)
+    os.replace(pointer, latest)  # atomic: a reader sees the old run or the new one
+    runs = sorted(
+        (p for p in exports.iterdir() if p.is_dir() and not p.is_symlink()),
+        key=lambda p: p.stat().st_mtime,
+    )
+    for old in runs[: max(len(runs) - keep, 0)]:
+        shutil.rmtree(old, ignore_errors=True)
+    return folder

@@ -332,3 +332,48 @@ def test_stage_counts_match_an_independent_computation(built):
     expected = _stages_from_files(landing, pd.Timestamp(as_of)).value_counts().to_dict()
     print(f"stage counts: warehouse {counts}, independent {expected}")
     assert counts == expected
+
+
+def test_every_served_table_and_column_is_documented_with_bi_types(built):
+    _, warehouse = built
+    with connection(warehouse.with_name("serving.duckdb"), read_only=True) as con:
+        undocumented_tables = con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() "
+            "where comment is null or comment = ''"
+        ).fetchall()
+        undocumented_columns = con.execute(
+            "select table_name || '.' || column_name from duckdb_columns() "
+            "where schema_name <> 'information_schema' and (comment is null or comment = '')"
+        ).fetchall()
+        types = con.execute(
+            "select table_name, column_name, data_type from duckdb_columns() "
+            "where schema_name in ('marts', 'quality', 'audit')"
+        ).fetchall()
+        tables = con.execute("select count(*) from duckdb_tables()").fetchone()[0]
+    assert tables >= 30  # 27 marts, 2 quality tables, the publish log
+    assert undocumented_tables == [] and undocumented_columns == []
+    assert [t for t in types if t[2] == "HUGEINT"] == []
+    assert {t[2] for t in types if t[1].endswith("_month")} == {"DATE"}
+    assert {t[2] for t in types if t[1].endswith("_clv")} == {"DECIMAL(18,4)"}
+    assert ("publish_log", "as_of", "DATE") in types
+
+
+def test_every_mart_is_exported_as_parquet_with_a_latest_pointer(built):
+    _, warehouse = built
+    exports = warehouse.with_name("exports")
+    with connection(warehouse.with_name("serving.duckdb"), read_only=True) as con:
+        run_id = con.execute("select run_id from audit.publish_log").fetchone()[0]
+        served = dict(
+            con.execute(
+                "select table_name, estimated_size from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        )
+        counts = {
+            name: con.execute(f"select count(*) from marts.{name}").fetchone()[0] for name in served
+        }
+        exported = {
+            path.stem: con.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0]
+            for path in (exports / "latest" / "marts").glob("*.parquet")
+        }
+    assert (exports / "latest").resolve().name == run_id
+    assert exported == counts and len(exported) > 25

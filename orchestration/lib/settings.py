@@ -67,6 +67,12 @@ class RunSettings:
     serving_personal_data: str = "hashed"
 
     @property
+    def exports(self) -> Path:
+        """Parquet exports of the published marts: beside the reports folder
+        (reports -> exports, X.reports -> X.exports)."""
+        return self.reports.with_name(self.reports.name.replace("reports", "exports", 1))
+
+    @property
     def alerts_file(self) -> Path:
         return self.reports / "alerts.jsonl"
 

@@ -9,7 +9,7 @@ from orchestration.lib.personal_data import personal_columns, salt
 from orchestration.lib.retry import retry_when_transient
 from orchestration.lib.settings import C360Settings, as_of_date_for_run
 from orchestration.report import build_report
-from orchestration.serving import publish_serving_database
+from orchestration.serving import export_parquet, publish_serving_database
 from quality.runner import blocking_failures
 from warehouse.connection import connection
 
@@ -49,11 +49,13 @@ def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
             personal_columns(dbt_project.manifest_path),
             None if settings.serving_personal_data == "clear" else salt(settings.warehouse),
         )
+    exported = export_parquet(settings.serving, settings.exports, context.run.run_id)
     report = build_report(settings.serving, settings.reports / "report.html")
     return dg.MaterializeResult(
         metadata={
             "path": str(settings.serving),
             "report": dg.MetadataValue.path(str(report)),
+            "parquet": dg.MetadataValue.path(str(exported)),
             "personal_data": settings.serving_personal_data,
             **published,
         }
