@@ -25,3 +25,10 @@ def build_demo_warehouse(root, scale: float, seed: int):
     warehouse = root / "warehouse.duckdb"
     assert run_pipeline(landing=landing, warehouse=warehouse)
     return landing, warehouse
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory):
+    """One demo warehouse per test worker, shared by the modules that only read it (the
+    end-to-end figures, the personal-data scan, the report): (landing, warehouse)."""
+    return build_demo_warehouse(tmp_path_factory.mktemp("demo"), scale=0.01, seed=11)

@@ -14,15 +14,14 @@ import pytest
 
 from orchestration.lib.personal_data import PersonalDataLeak, salt
 from orchestration.serving import publish_serving_database
-from tests.conftest import build_demo_warehouse
 from warehouse.connection import connection
 
 PHONE_RUN = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build_demo_warehouse(tmp_path_factory.mktemp("pii"), scale=0.005, seed=5)
+def built(demo_build):
+    return demo_build
 
 
 def _landed_rows(path: Path) -> list[dict]:

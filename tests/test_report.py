@@ -8,7 +8,6 @@ import shutil
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.conftest import build_demo_warehouse
 from warehouse.connection import connection
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -25,8 +24,8 @@ FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build_demo_warehouse(tmp_path_factory.mktemp("report"), scale=0.005, seed=3)
+def built(demo_build):
+    return demo_build
 
 
 def test_every_publish_writes_the_report_and_it_renders_offline(built):

@@ -64,7 +64,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
         return
     context.log.info(f"dbt vars: {dbt_vars}")
     # the settings travel as this invocation's --vars: nothing is written to os.environ
-    args = ["build", "--vars", json.dumps(dbt_vars)]
+    # dbt's unit tests check the SQL, not the data: they run in the test suite
+    # (tests/test_dbt_unit_tests.py), not in every production build (dbt's own advice)
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
     if refresh_reason:
         context.log.info(f"Incremental models rebuilt from raw: {refresh_reason}.")
         args.append("--full-refresh")
