@@ -20,6 +20,7 @@ dbt staging, never by updating raw.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import os
@@ -184,7 +185,7 @@ def load_file(
     try:
         names = _read_and_check(con, contract, path)
     except FileRejected as rejection:
-        return _record_rejection(con, contract, file, rejection)
+        return _record_rejection(con, contract, file, rejection, path)
 
     drift = [n for n in names if n not in {c.name for c in contract.columns}]
     con.execute("begin transaction")
@@ -222,20 +223,51 @@ def load_file(
     )
 
 
+def count_landed_rows(path: Path) -> int:
+    """Rows a file holds as far as it can be read, for a file rejected whole: data lines
+    of a text file (after a CSV's header), a Parquet file's row count; 0 for what cannot
+    be read at all. So a rejected file's manifest row still reconciles."""
+    try:
+        if file_format(path) == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        opener = gzip.open if path.name.lower().endswith(".gz") else open
+        lines = 0
+        with opener(path, "rb") as handle:
+            try:
+                for line in handle:
+                    lines += bool(line.strip())
+            except (EOFError, OSError):  # a truncated archive: count what it held
+                pass
+        return max(lines - (file_format(path) == "csv"), 0)
+    except Exception:  # unreadable in any way: nothing could be counted
+        return 0
+
+
 def _record_rejection(
-    con: duckdb.DuckDBPyConnection, contract: Contract, file: ManifestRow, rejection: FileRejected
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    file: ManifestRow,
+    rejection: FileRejected,
+    path: Path,
 ) -> FileResult:
+    """A file rejected whole: every row it holds is held back (rows_quarantined), none
+    loaded, so rows_landed = rows_loaded + rows_quarantined for every manifest row."""
     message = (
         f"{file.file_path}: rejected whole, nothing loaded: {rejection} (rule: {rejection.rule})"
     )
     log.error(message)
+    landed = rejection.rows_landed if rejection.rows_landed is not None else count_landed_rows(path)
     write_manifest_row(
         con,
         replace(
             file,
             load_id=next_load_id(con),
             status="rejected",
-            rows_landed=rejection.rows_landed,
+            rows_landed=landed,
+            rows_loaded=0,
+            rows_quarantined=landed,
             rule=rejection.rule,
             error=message,
         ),
@@ -245,7 +277,7 @@ def _record_rejection(
         file.file_path,
         file.file_checksum,
         "rejected",
-        rows_landed=rejection.rows_landed or 0,
+        rows_landed=landed,
         error=message,
     )
 

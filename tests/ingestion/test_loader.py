@@ -95,6 +95,13 @@ def test_unusable_file_is_rejected_whole(tmp_path, content, rule, message_part):
         assert con.execute("select status, rule from ingest.load_manifest").fetchall() == [
             ("rejected", rule)
         ]
+        # the rows it holds are counted and held back: the manifest row reconciles
+        landed, loaded, held = con.execute(
+            "select rows_landed, rows_loaded, rows_quarantined from ingest.load_manifest"
+        ).fetchone()
+    assert landed is not None and loaded == 0 and held == landed
+    if rule in ("not_empty", "required_column", "decodable"):
+        assert landed == {"not_empty": 0, "required_column": 1, "decodable": 1}[rule]
 
 
 def test_extra_columns_are_kept_and_reported_as_drift(tmp_path):
@@ -159,11 +166,16 @@ def test_loading_the_same_landing_twice_changes_nothing(demo_landing, tmp_path):
         first.files
     )
     assert _table_contents(db) == before
-    # every landed row is loaded or quarantined, per file
+    # every landed row is loaded or quarantined, per file: rows of a loaded file that
+    # failed their contract are in the quarantine table; a file rejected whole holds all
+    # its rows back
     with connection(db) as con:
         mismatched = con.execute(
-            "select file_path from ingest.load_manifest m where rows_landed <> rows_loaded + rows_quarantined "
-            "or rows_quarantined <> (select count(*) from ingest.quarantine q where q.load_id = m.load_id)"
+            "select file_path from ingest.load_manifest m where rows_landed is null "
+            "or rows_landed is distinct from rows_loaded + rows_quarantined "
+            "or (status = 'loaded' and rows_quarantined <> "
+            "    (select count(*) from ingest.quarantine q where q.load_id = m.load_id)) "
+            "or (status = 'rejected' and rows_loaded <> 0)"
         ).fetchall()
     assert mismatched == []
 
