@@ -24,6 +24,7 @@ import gzip
 import hashlib
 import logging
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -51,16 +52,118 @@ log = logging.getLogger(__name__)
 CRASH_POINT_ENV = "C360_CRASH_AT"
 
 
+def _walk(folder: Path) -> list[Path]:
+    """Every entry under ``folder``, never following a symbolic link, skipping names that
+    start with ``.`` or ``_`` (hidden files, in-progress uploads, ``_truth/``)."""
+    found = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in [*files, *(d for d in os.listdir(root) if (Path(root) / d).is_symlink())]:
+            if not name.startswith((".", "_")):
+                found.append(Path(root) / name)
+    return sorted(set(found))
+
+
+def _is_regular(path: Path) -> bool:
+    return not path.is_symlink() and stat.S_ISREG(path.lstat().st_mode)
+
+
 def discover_files(landing_dir: Path, contract: Contract) -> list[Path]:
-    """Landed files for a contract, in name order (which is delivery order by convention)."""
+    """Landed files for a contract, in name order (which is delivery order by convention):
+    regular files of a format the loader reads; symbolic links and special files are
+    never opened (``unusable_entries`` reports them)."""
     folder = landing_dir / contract.landing_subdir
-    if not folder.is_dir():
+    if not folder.is_dir() or folder.is_symlink():
         return []
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not p.name.startswith(".") and file_format(p)
-    )
+    return [p for p in _walk(folder) if _is_regular(p) and file_format(p)]
+
+
+def unusable_entries(
+    landing_dir: Path, contracts: Iterable[Contract]
+) -> list[tuple[Path, str, str, str]]:
+    """What lies in the landing folder and will not be loaded, as (path, status, rule,
+    reason): symbolic links and special files (rejected, never opened), files of an
+    unknown type in an entity folder and anything outside a contract's folder (ignored)."""
+    known = {c.landing_subdir for c in contracts}
+    out = []
+    for path in _walk(landing_dir):
+        relative = path.relative_to(landing_dir)
+        entity_folder = "/".join(relative.parts[:2])
+        if path.is_symlink():
+            out.append((path, "rejected", "regular_file", "a symbolic link: never followed"))
+        elif path.is_dir():
+            continue
+        elif not _is_regular(path):
+            out.append(
+                (path, "rejected", "regular_file", "not a regular file (pipe, socket, device)")
+            )
+        elif entity_folder not in known:
+            out.append(
+                (
+                    path,
+                    "ignored",
+                    "known_entity",
+                    f"no contract reads {entity_folder or 'the landing root'}/",
+                )
+            )
+        elif not file_format(path):
+            out.append(
+                (
+                    path,
+                    "ignored",
+                    "known_format",
+                    "not a file type the loader reads (csv, jsonl, parquet)",
+                )
+            )
+    return out
+
+
+def record_unusable(
+    con: duckdb.DuckDBPyConnection, landing_dir: Path, batch_id: str, contracts: Iterable[Contract]
+) -> list[FileResult]:
+    """One manifest row per unusable entry, the first time it is seen (by path and, for a
+    regular file, content), so every landed file ends in a recorded state."""
+    results = []
+    for path, status, rule, reason in unusable_entries(landing_dir, contracts):
+        relative = path.relative_to(landing_dir).as_posix()
+        # a link or special file is never read: it is identified by its path
+        checksum = (
+            file_checksum(path)
+            if status == "ignored"
+            else hashlib.sha256(f"{rule}:{relative}".encode()).hexdigest()
+        )
+        if con.execute(
+            "select 1 from ingest.load_manifest where file_checksum = ? and file_path = ?",
+            [checksum, relative],
+        ).fetchone():
+            continue
+        parts = relative.split("/")
+        message = f"{relative}: {status}, not loaded: {reason} (rule: {rule})"
+        log.warning(message)
+        write_manifest_row(
+            con,
+            ManifestRow(
+                load_id=next_load_id(con),
+                batch_id=batch_id,
+                source=parts[0] if len(parts) > 1 else "",
+                entity=parts[1] if len(parts) > 2 else "",
+                file_path=relative,
+                file_checksum=checksum,
+                file_size=path.lstat().st_size,
+                file_version=1,
+                file_format=file_format(path),
+                status=status,
+                rows_landed=0,
+                rows_loaded=0,
+                rows_quarantined=0,
+                schema_drift=[],
+                rule=rule,
+                error=message,
+                started_at=con.execute("select now()::timestamp").fetchone()[0],
+            ),
+        )
+        results.append(FileResult("", relative, checksum, status, error=message))
+    return results
 
 
 def file_checksum(path: Path) -> str:
@@ -305,4 +408,5 @@ def load_landing(
     report = LoadReport()
     for contract in contracts:
         report.files.extend(load_contract(con, contract, Path(landing_dir), batch_id))
+    report.files.extend(record_unusable(con, Path(landing_dir), batch_id, load_contracts()))
     return report

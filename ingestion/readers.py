@@ -29,7 +29,8 @@ class FileRejected(Exception):
 
 def _open_text(path: Path):
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    return opener(path, "rt", encoding="utf-8", newline="")
+    # utf-8-sig: a byte-order mark (Excel writes one) is not part of the first column name
+    return opener(path, "rt", encoding="utf-8-sig", newline="")
 
 
 def _ends_with_newline(path: Path) -> bool:

@@ -238,3 +238,46 @@ def test_crash_mid_load_then_rerun_equals_clean_run(demo_landing, tmp_path, cras
         return raw, quarantine
 
     assert comparable(crashed) == comparable(clean)
+
+
+def test_links_special_files_and_unknown_files_are_recorded_never_read(tmp_path):
+    landing = tmp_path / "landing"
+    secret = tmp_path / "outside.csv"
+    secret.write_text(HEADER + "secret-order,secret-customer,2024-01-01,completed\n")
+    _land(landing, "orders.csv", HEADER + "o1,c1,2024-01-01,completed\n")
+    (landing / "sales" / "orders" / "linked.csv").symlink_to(secret)
+    (landing / "sales" / "linked_folder").symlink_to(secret.parent, target_is_directory=True)
+    os.mkfifo(landing / "sales" / "orders" / "pipe.csv")
+    (landing / "sales" / "orders" / "notes.xlsx").write_bytes(b"PK\x03\x04")
+    (landing / "sales" / "refunds").mkdir()
+    (landing / "sales" / "refunds" / "refunds.csv").write_text("refund_id\nr1\n")
+    (landing / "_truth").mkdir()
+    (landing / "_truth" / "answers.csv").write_text("not landed data\n")
+    first = _load(tmp_path)
+    second = _load(tmp_path, "b2")
+    with connection(tmp_path / "w.duckdb") as con:
+        recorded = con.execute(
+            "select file_path, status, rule from ingest.load_manifest order by file_path"
+        ).fetchall()
+        text = repr(con.execute("select * from ingest.load_manifest").fetchall())
+        text += repr(con.execute("select * from ingest.quarantine").fetchall())
+        text += repr(con.execute("select * from raw.sales__orders").fetchall())
+    assert recorded == [
+        ("sales/linked_folder", "rejected", "regular_file"),
+        ("sales/orders/linked.csv", "rejected", "regular_file"),
+        ("sales/orders/notes.xlsx", "ignored", "known_format"),
+        ("sales/orders/orders.csv", "loaded", None),
+        ("sales/orders/pipe.csv", "rejected", "regular_file"),
+        ("sales/refunds/refunds.csv", "ignored", "known_entity"),
+    ]
+    assert "secret" not in text  # the link's target was never opened
+    assert {f.status for f in second.files} == {"skipped"}  # recorded once
+    assert len(first.files) == 6
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
+    _land(tmp_path / "landing", "orders.csv", "\ufeff" + HEADER + "o1,c1,2024-01-01,completed\n")
+    [result] = _load(tmp_path).files
+    assert (result.status, result.rows_loaded) == ("loaded", 1)
+    with connection(tmp_path / "w.duckdb") as con:
+        assert con.execute("select order_id from raw.sales__orders").fetchall() == [("o1",)]
