@@ -7,6 +7,8 @@ the contract does not know, as JSON), ``_record`` and ``_violation`` (null for a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 
@@ -23,7 +25,21 @@ def _typed_expr(column: Column, value: str) -> str:
     return f"try_cast({value} as {column.duckdb_type})"
 
 
-def _violation_cases(contract: Contract) -> list[tuple[str, str, str, str]]:
+@dataclass(frozen=True)
+class EventWindow:
+    """When an event (a contract's ``as_of_event_times``) can plausibly have happened:
+    from ``earliest`` (default the day after the Unix epoch, so 1970-01-01 placeholders
+    are caught while decades-old transaction logs load) to the load time plus
+    ``future_days``. Outside it the row is quarantined (rule ``plausible_date``), so one
+    placeholder date can neither invent a 1970 cohort nor move the as-of date."""
+
+    earliest: date = date(1970, 1, 2)
+    future_days: int = 2
+
+
+def _violation_cases(
+    contract: Contract, window: EventWindow = EventWindow()
+) -> list[tuple[str, str, str, str]]:
     """(failure condition, column, rule, reason expression) in the order they are checked."""
     cases: list[tuple[str, str, str, str]] = []
     for c in contract.columns:
@@ -68,10 +84,27 @@ def _violation_cases(contract: Contract) -> list[tuple[str, str, str, str]]:
                     f"format('value ''{{}}'' is above the maximum {c.max:g}', {v})",
                 )
             )
+    for name in contract.as_of_event_times:
+        t = f"t__{name}"
+        cases.append(
+            (
+                f"{t} is not null and ({t} < timestamp '{window.earliest.isoformat()}' "
+                f"or {t} > now()::timestamp + interval {int(window.future_days)} day)",
+                name,
+                "plausible_date",
+                f"format('value ''{{}}'' is outside the plausible window ({window.earliest} to "
+                f"{int(window.future_days)} days after loading)', v__{name})",
+            )
+        )
     return cases
 
 
-def check_rows(con: duckdb.DuckDBPyConnection, contract: Contract, names: Sequence[str]) -> None:
+def check_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    names: Sequence[str],
+    window: EventWindow = EventWindow(),
+) -> None:
     """Build ``_checked``: typed contract columns, extra columns as JSON, first violation."""
     present = set(names)
     values = []
@@ -90,7 +123,7 @@ def check_rows(con: duckdb.DuckDBPyConnection, contract: Contract, names: Sequen
     )
     record_json = "json_object(" + ", ".join(f"{sql_str(n)}, {ident(n)}" for n in names) + ")"
     typed = [f"{_typed_expr(c, f'v__{c.name}')} as t__{c.name}" for c in contract.columns]
-    cases = _violation_cases(contract)
+    cases = _violation_cases(contract, window)
     # Row rules see the typed row under the contract's column names.
     rule_scope = ", ".join(f"t__{c.name} as {ident(c.name)}" for c in contract.columns)
     for rule in contract.row_rules:

@@ -40,7 +40,7 @@ from ingestion.bookkeeping import (
     next_load_id,
     write_manifest_row,
 )
-from ingestion.contract_sql import check_rows
+from ingestion.contract_sql import EventWindow, check_rows
 from ingestion.contracts import Contract, load_contracts
 from ingestion.formats import file_format
 from ingestion.readers import READERS, FileRejected, check_gzip_complete
@@ -180,7 +180,9 @@ def _crash_point(name: str) -> None:
         os._exit(86)
 
 
-def _read_and_check(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> list[str]:
+def _read_and_check(
+    con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, window: EventWindow
+) -> list[str]:
     """Land the file and check it against its contract; raise ``FileRejected`` when the
     whole file is unusable. Leaves ``_checked`` for the write step."""
     if path.stat().st_size == 0:
@@ -200,7 +202,7 @@ def _read_and_check(con: duckdb.DuckDBPyConnection, contract: Contract, path: Pa
             f"the file has {', '.join(names) or 'no columns'}",
             rows_landed=con.execute("select count(*) from _landed").fetchone()[0],
         )
-    check_rows(con, contract, names)
+    check_rows(con, contract, names, window)
     return names
 
 
@@ -250,6 +252,7 @@ def load_file(
     path: Path,
     landing_dir: Path,
     batch_id: str,
+    window: EventWindow = EventWindow(),
 ) -> FileResult:
     relative = path.relative_to(landing_dir).as_posix()
     checksum = file_checksum(path)
@@ -286,7 +289,7 @@ def load_file(
         started_at=started,
     )
     try:
-        names = _read_and_check(con, contract, path)
+        names = _read_and_check(con, contract, path, window)
     except FileRejected as rejection:
         return _record_rejection(con, contract, file, rejection, path)
 
@@ -386,12 +389,16 @@ def _record_rejection(
 
 
 def load_contract(
-    con: duckdb.DuckDBPyConnection, contract: Contract, landing_dir: Path, batch_id: str
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    landing_dir: Path,
+    batch_id: str,
+    window: EventWindow = EventWindow(),
 ) -> list[FileResult]:
     con.execute("set TimeZone = 'UTC'")
     ensure_warehouse_schema(con, [contract])
     return [
-        load_file(con, contract, path, landing_dir, batch_id)
+        load_file(con, contract, path, landing_dir, batch_id, window)
         for path in discover_files(landing_dir, contract)
     ]
 
@@ -401,12 +408,14 @@ def load_landing(
     landing_dir: Path,
     batch_id: str,
     contracts: Iterable[Contract] | None = None,
+    window: EventWindow = EventWindow(),
 ) -> LoadReport:
-    """Load every landed file for the given contracts (default: all) and report per file."""
+    """Load every landed file for the given contracts (default: all) and report per file;
+    event times outside ``window`` are quarantined."""
     contracts = list(contracts if contracts is not None else load_contracts())
     ensure_warehouse_schema(con, load_contracts())
     report = LoadReport()
     for contract in contracts:
-        report.files.extend(load_contract(con, contract, Path(landing_dir), batch_id))
+        report.files.extend(load_contract(con, contract, Path(landing_dir), batch_id, window))
     report.files.extend(record_unusable(con, Path(landing_dir), batch_id, load_contracts()))
     return report

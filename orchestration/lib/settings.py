@@ -20,6 +20,7 @@ import duckdb
 from pydantic import PrivateAttr
 
 from ingestion.as_of import latest_event_date
+from ingestion.contract_sql import EventWindow
 from orchestration.lib.run_lock import WriterLock
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +66,8 @@ class RunSettings:
     alert_webhook_url: str = ""
     # emails and phones in the serving database: "hashed" (salted) or "clear"
     serving_personal_data: str = "hashed"
+    # event times outside this window are quarantined (ingestion.contract_sql.EventWindow)
+    event_window: EventWindow = EventWindow()
 
     @property
     def exports(self) -> Path:
@@ -132,6 +135,13 @@ def resolve_settings(
         alert_webhook_url=env.get("C360_ALERT_WEBHOOK_URL", "").strip(),
         serving_personal_data=_choice(
             env, "C360_SERVING_PERSONAL_DATA", ("hashed", "clear"), "hashed"
+        ),
+        event_window=EventWindow(
+            earliest=parse_as_of(
+                env.get("C360_EARLIEST_EVENT_DATE", ""), "C360_EARLIEST_EVENT_DATE"
+            )
+            or EventWindow().earliest,
+            future_days=int(_seconds(None, env, "C360_FUTURE_TOLERANCE_DAYS", 2.0)),
         ),
     )
 

@@ -281,3 +281,27 @@ def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
     assert (result.status, result.rows_loaded) == ("loaded", 1)
     with connection(tmp_path / "w.duckdb") as con:
         assert con.execute("select order_id from raw.sales__orders").fetchall() == [("o1",)]
+
+
+def test_placeholder_and_future_event_dates_are_quarantined_and_do_not_move_the_as_of(
+    tmp_path,
+):
+    from ingestion.as_of import latest_event_date
+
+    _land(
+        tmp_path / "landing",
+        "orders.csv",
+        HEADER
+        + "o1,c1,1985-06-01,completed\n"  # a decades-old transaction log is plausible
+        + "o2,c1,1970-01-01,completed\n"  # the Unix epoch: a placeholder
+        + "o3,c1,2999-01-01,completed\n"  # far beyond the load time
+        + "o4,c1,2024-03-01,completed\n",
+    )
+    [result] = _load(tmp_path).files
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 2)
+    assert [(q[1], q[3]) for q in _quarantine(tmp_path)] == [
+        (3, "plausible_date"),
+        (4, "plausible_date"),
+    ]
+    with connection(tmp_path / "w.duckdb") as con:
+        assert str(latest_event_date(con)) == "2024-03-01"

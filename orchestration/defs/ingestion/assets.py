@@ -34,7 +34,9 @@ def raw_tables(context: dg.AssetExecutionContext, c360: C360Settings):
     selected = [CONTRACTS[key.path[-1]] for key in context.selected_asset_keys]
     settings = c360.resolve()
     with retry_when_transient(context), connection(settings.warehouse) as con:
-        report = load_landing(con, settings.landing, context.run.run_id, selected)
+        report = load_landing(
+            con, settings.landing, context.run.run_id, selected, settings.event_window
+        )
         table_rows = {
             contract.name: con.execute(f"select count(*) from raw.{contract.name}").fetchone()[0]
             for contract in selected
