@@ -19,6 +19,12 @@ from ingestion.sql import ident, sql_str
 def _typed_expr(column: Column, value: str) -> str:
     if column.type == "varchar":
         return value
+    if column.type in ("integer", "decimal"):
+        # exact or nothing: DuckDB's cast rounds ('2.5' -> 3 as an integer, '1.23456' ->
+        # 1.2346 as DECIMAL(18, 4)); a value that changes in the cast is a type violation
+        exact = f"try_cast({value} as decimal(38, 18))"
+        typed = f"try_cast({value} as {column.duckdb_type})"
+        return f"(case when {exact} = {typed} then {typed} end)"
     if column.type == "timestamp":
         # Offsets are honoured (session time zone is UTC); naive values are taken as UTC.
         return f"(try_cast({value} as timestamptz) at time zone 'UTC')"

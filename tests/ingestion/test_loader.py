@@ -305,3 +305,36 @@ def test_placeholder_and_future_event_dates_are_quarantined_and_do_not_move_the_
     ]
     with connection(tmp_path / "w.duckdb") as con:
         assert str(latest_event_date(con)) == "2024-03-01"
+
+
+def test_values_that_would_change_in_the_cast_or_overflow_the_marts_are_quarantined(tmp_path):
+    lines = load_contracts_by_name()["sales__order_lines"]
+    landing = tmp_path / "landing" / "sales" / "order_lines"
+    landing.mkdir(parents=True)
+    (landing / "lines.csv").write_text(
+        "order_line_id,order_id,quantity,unit_price\n"
+        "l1,o1,2,9.99\n"
+        "l2,o1,2.5,9.99\n"  # fractional quantity: never rounded to 3
+        "l3,o1,1,1.23456\n"  # more decimals than DECIMAL(18, 4): never rounded
+        "l4,o1,1,99999999999999\n"  # allowed by type, but would overflow the marts
+        "l5,o1,3.0,10\n"  # exactly an integer
+    )
+    with connection(tmp_path / "w.duckdb") as con:
+        [result] = load_landing(con, tmp_path / "landing", "b1", [lines]).files
+        quarantined = con.execute(
+            "select row_number, column_name, rule from ingest.quarantine order by row_number"
+        ).fetchall()
+        loaded = con.execute(
+            "select order_line_id, quantity from raw.sales__order_lines"
+        ).fetchall()
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 3)
+    assert quarantined == [
+        (3, "quantity", "type"),
+        (4, "unit_price", "type"),
+        (5, "unit_price", "range"),
+    ]
+    assert sorted(loaded) == [("l1", 2), ("l5", 3)]
+
+
+def load_contracts_by_name():
+    return {c.name: c for c in load_contracts()}
