@@ -31,6 +31,11 @@ def _typed_expr(column: Column, value: str) -> str:
     return f"try_cast({value} as {column.duckdb_type})"
 
 
+# RE2 class of the control characters a text value may not hold (tab, newline and
+# carriage return are ordinary text); the backslashes reach RE2, not Python
+CONTROL_CHARACTERS = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
+
+
 @dataclass(frozen=True)
 class EventWindow:
     """When an event (a contract's ``as_of_event_times``) can plausibly have happened:
@@ -60,6 +65,17 @@ def _violation_cases(
                     c.name,
                     "type",
                     f"format('value ''{{}}'' is not a valid {c.type}', {v})",
+                )
+            )
+        if c.type == "varchar":
+            # NUL and other control characters (tab, newline and carriage return are text)
+            # would pass into the marts unseen and break exports: the row is quarantined
+            cases.append(
+                (
+                    f"regexp_matches({v}, '{CONTROL_CHARACTERS}')",
+                    c.name,
+                    "control_characters",
+                    sql_str(f"{c.name} holds a control character (such as NUL)"),
                 )
             )
         if c.accepted_values:

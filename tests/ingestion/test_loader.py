@@ -338,3 +338,18 @@ def test_values_that_would_change_in_the_cast_or_overflow_the_marts_are_quaranti
 
 def load_contracts_by_name():
     return {c.name: c for c in load_contracts()}
+
+
+def test_control_characters_in_text_are_quarantined(tmp_path):
+    _land(
+        tmp_path / "landing",
+        "orders.csv",
+        HEADER
+        + "o1,c1,2024-01-01,completed\no2,c\x002,2024-01-01,completed\no3,c\x1b3,2024-01-01,completed\n",
+    )
+    [result] = _load(tmp_path).files
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
+    assert {(q[1], q[2], q[3]) for q in _quarantine(tmp_path)} == {
+        (3, "customer_id", "control_characters"),
+        (4, "customer_id", "control_characters"),
+    }
