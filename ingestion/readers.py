@@ -192,6 +192,31 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
             "newline",
             rows_landed=total,
         )
+    # keys are matched case-insensitively across lines (a feed that changed its casing),
+    # but one object holding two keys that differ only by case is ambiguous: which value
+    # is meant cannot be known, so the file is rejected rather than one silently winning
+    ambiguous = con.execute(
+        """
+        select _row_number, json_keys(line) from _lines
+        where json_valid(line) and json_type(line) = 'OBJECT'
+          and len(json_keys(line))
+              <> len(list_distinct(list_transform(json_keys(line), k -> lower(trim(k)))))
+        order by _row_number limit 1
+        """
+    ).fetchone()
+    if ambiguous:
+        line, line_keys = ambiguous
+        clashing = sorted(
+            k
+            for k in line_keys
+            if [x.strip().lower() for x in line_keys].count(k.strip().lower()) > 1
+        )
+        raise FileRejected(
+            "unique_columns",
+            f"line {line} holds keys that differ only by case ({', '.join(clashing)}): "
+            "which one is meant is ambiguous",
+            rows_landed=total,
+        )
     keys = [
         row[0]
         for row in con.execute(

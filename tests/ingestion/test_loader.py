@@ -353,3 +353,16 @@ def test_control_characters_in_text_are_quarantined(tmp_path):
         (3, "customer_id", "control_characters"),
         (4, "customer_id", "control_characters"),
     }
+
+
+def test_json_keys_differing_only_by_case_in_one_object_reject_the_file(tmp_path):
+    _land(
+        tmp_path / "landing",
+        "orders.jsonl",
+        '{"order_id":"o1","customer_id":"c1","ordered_at":"2024-01-01","status":"completed"}\n'
+        '{"order_id":"o2","Order_ID":"o9","customer_id":"c1","ordered_at":"2024-01-01",'
+        '"status":"completed"}\n',
+    )
+    [result] = _load(tmp_path).files
+    assert result.status == "rejected" and result.rows_landed == 2
+    assert "line 2" in result.error and "Order_ID, order_id" in result.error
