@@ -147,19 +147,28 @@ def test_a_partition_backfill_over_three_days_builds_three_snapshots(ten_orders_
 def test_a_transient_lock_is_retried_and_the_run_succeeds(ten_orders_build, tmp_path):
     root, _ = ten_orders_build
     warehouse = tmp_path / "warehouse.duckdb"
+    log_file = tmp_path / "run.log"
+    # a foreign process holds DuckDB's lock until the run has hit it and is waiting to
+    # retry (read from the run's log), whatever the machine's load
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-            " time.sleep(5); c.close()",
+            "import duckdb, sys, time, pathlib\n"
+            "c = duckdb.connect(sys.argv[1]); print('held', flush=True)\n"
+            "log = pathlib.Path(sys.argv[2]); deadline = time.time() + 300\n"
+            "while time.time() < deadline and not (log.exists() and "
+            "'STEP_UP_FOR_RETRY' in log.read_text(errors='replace')):\n"
+            "    time.sleep(0.2)\n"
+            "c.close()",
             str(warehouse),
+            str(log_file),
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert holder.stdout.readline().strip() == "held"  # a foreign process holds DuckDB's lock
-    outcome = execute_job(landing=root / "landing", warehouse=warehouse)
+    assert holder.stdout.readline().strip() == "held"
+    outcome = execute_job(landing=root / "landing", warehouse=warehouse, log_file=log_file)
     holder.wait(timeout=60)
     retried = [
         e.step_key for e in outcome.result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"
