@@ -2,6 +2,21 @@
 -- rows name a parent that never arrived. Those rows are kept (raw and staging hold them),
 -- never silently dropped: this mart counts them, and the warn test
 -- unmatched_references_are_reported raises them on every run.
+{%- set references = [
+    ('order_lines', 'order_id', 'orders', 'order_id',
+        'sales order lines', 'sales orders', 'the line is in no order, so in no revenue figure'),
+    ('orders', 'customer_id', 'sales_customers', 'customer_id',
+        'sales orders', 'sales customers',
+        'the customer is known from their orders only (no name, email or phone)'),
+    ('interactions', 'contact_id', 'contacts', 'contact_id',
+        'CRM interactions', 'CRM contacts', 'the interaction counts for no customer'),
+    ('survey_responses', 'contact_id', 'contacts', 'contact_id',
+        'survey responses', 'CRM contacts', 'the answer counts in NPS and CSAT but for no customer'),
+    ('loyalty_events', 'contact_id', 'contacts', 'contact_id',
+        'loyalty events', 'CRM contacts', 'the points belong to no customer'),
+    ('social_interactions', 'profile_id', 'profiles', 'profile_id',
+        'social interactions', 'social profiles', 'the interaction counts for no customer'),
+] %}
 with order_lines as (
     select * from {{ ref('stg_sales__order_lines') }}
 ),
@@ -39,76 +54,20 @@ social_interactions as (
 ),
 
 counted as (
-    select
-        'order_lines.order_id' as reference,
-        'sales order lines' as child_rows,
-        'sales orders' as parent_rows,
-        'the line is in no order, so in no revenue figure' as consequence,
-        count(*) filter (where orders.order_id is null) as unmatched_rows,
-        count(*) as all_rows
-    from order_lines
-    left join orders on order_lines.order_id = orders.order_id
-
-    union all
-
-    select
-        'orders.customer_id' as reference,
-        'sales orders' as child_rows,
-        'sales customers' as parent_rows,
-        'the customer is known from their orders only (no name, email or phone)' as consequence,
-        count(*) filter (where sales_customers.customer_id is null) as unmatched_rows,
-        count(*) as all_rows
-    from orders
-    left join sales_customers on orders.customer_id = sales_customers.customer_id
-    where orders.customer_id is not null
-
-    union all
-
-    select
-        'interactions.contact_id' as reference,
-        'CRM interactions' as child_rows,
-        'CRM contacts' as parent_rows,
-        'the interaction counts for no customer' as consequence,
-        count(*) filter (where contacts.contact_id is null) as unmatched_rows,
-        count(*) as all_rows
-    from interactions
-    left join contacts on interactions.contact_id = contacts.contact_id
-
-    union all
-
-    select
-        'survey_responses.contact_id' as reference,
-        'survey responses' as child_rows,
-        'CRM contacts' as parent_rows,
-        'the answer counts in NPS and CSAT but for no customer' as consequence,
-        count(*) filter (where contacts.contact_id is null) as unmatched_rows,
-        count(*) as all_rows
-    from survey_responses
-    left join contacts on survey_responses.contact_id = contacts.contact_id
-
-    union all
-
-    select
-        'loyalty_events.contact_id' as reference,
-        'loyalty events' as child_rows,
-        'CRM contacts' as parent_rows,
-        'the points belong to no customer' as consequence,
-        count(*) filter (where contacts.contact_id is null) as unmatched_rows,
-        count(*) as all_rows
-    from loyalty_events
-    left join contacts on loyalty_events.contact_id = contacts.contact_id
-
-    union all
-
-    select
-        'social_interactions.profile_id' as reference,
-        'social interactions' as child_rows,
-        'social profiles' as parent_rows,
-        'the interaction counts for no customer' as consequence,
-        count(*) filter (where profiles.profile_id is null) as unmatched_rows,
-        count(*) as all_rows
-    from social_interactions
-    left join profiles on social_interactions.profile_id = profiles.profile_id
+    {%- for child, child_column, parent, parent_column, child_rows, parent_rows, consequence in references %}
+        select
+            '{{ child }}.{{ child_column }}' as reference,
+            '{{ child_rows }}' as child_rows,
+            '{{ parent_rows }}' as parent_rows,
+            '{{ consequence }}' as consequence,
+            count(*) filter (where {{ parent }}.{{ parent_column }} is null) as unmatched_rows,
+            count(*) as all_rows
+        from {{ child }}
+        left join {{ parent }} on {{ child }}.{{ child_column }} = {{ parent }}.{{ parent_column }}
+        -- a row without the reference (an anonymous order) names no parent at all
+        where {{ child }}.{{ child_column }} is not null
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 )
 
 select
