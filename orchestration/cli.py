@@ -89,6 +89,10 @@ def _summary(outcome) -> None:
     console.print(f"Working warehouse: {settings.warehouse}")
     console.print(f"Serving database (BI, read-only): {settings.serving}")
     console.print(f"Data Docs: {settings.reports / 'gx'}")
+    if (settings.reports / "report.html").exists():
+        console.print(f"Report (open in a browser): {settings.reports / 'report.html'}")
+    if (settings.exports / "latest").exists():
+        console.print(f"Parquet exports: {settings.exports / 'latest'}")
 
 
 def _print_run_figures(con, run_id: str) -> None:
