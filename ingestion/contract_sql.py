@@ -210,3 +210,55 @@ def check_rows(
         from ranked
         """
     )
+
+
+def mark_conflicting_versions(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """Hold back a good row of ``_checked`` whose key (and cursor) was already loaded, from
+    an earlier file, with other values (rule ``conflicting_duplicate``): which version is
+    true cannot be known, so the first one loaded stays and the conflict is reported
+    rather than the later file silently winning. A correction is a row with a newer
+    cursor; re-delivering the same values is harmless and loads as before."""
+    key = list(contract.primary_key) + ([contract.cursor] if contract.cursor else [])
+    values = [c.name for c in contract.columns if c.name not in key]
+    if not values:
+        return
+    same_key = " and ".join(f"r.{ident(k)} is not distinct from c.t__{k}" for k in key)
+    differs = (
+        f"row({', '.join(f'r.{ident(v)}' for v in values)}) is distinct from "
+        f"row({', '.join(f'c.t__{v}' for v in values)})"
+    )
+    named = ", ".join(f"{k} {{}}" for k in key)
+    remedy = (
+        f"a correction needs a newer {contract.cursor}"
+        if contract.cursor
+        else "its records are facts, not updated by delivering them again"
+    )
+    con.execute(
+        f"""
+        create or replace temp table _conflicts as
+        select c._row_number,
+               arg_min(r._source_file || ' line ' || r._row_number, r._load_id) as first_seen
+        from _checked as c
+        join raw.{contract.name} as r on {same_key}
+        where c._violation is null and {differs}
+        group by c._row_number
+        """
+    )
+    if not con.execute("select count(*) from _conflicts").fetchone()[0]:
+        return
+    con.execute(
+        f"""
+        create or replace temp table _checked as
+        select c.* exclude (_violation),
+               coalesce(c._violation, case when x.first_seen is not null then struct_pack(
+                   column_name := {sql_str(contract.primary_key[0])},
+                   rule := 'conflicting_duplicate',
+                   reason := format('{named} was already loaded from {{}} with other values; '
+                                    || {sql_str(remedy)},
+                                    {", ".join(f"c.t__{k}" for k in key)}, x.first_seen))
+               end) as _violation
+        from _checked as c
+        left join _conflicts as x using (_row_number)
+        order by c._row_number
+        """
+    )

@@ -40,7 +40,7 @@ from ingestion.bookkeeping import (
     next_load_id,
     write_manifest_row,
 )
-from ingestion.contract_sql import EventWindow, check_rows
+from ingestion.contract_sql import EventWindow, check_rows, mark_conflicting_versions
 from ingestion.contracts import Contract, load_contracts
 from ingestion.formats import file_format
 from ingestion.readers import READERS, FileRejected, check_gzip_complete
@@ -196,13 +196,22 @@ def _read_and_check(
         )
     missing = [c for c in contract.required_columns if c not in names]
     if missing:
+        other_delimiter = next(
+            (d for d in (";", "|", "\t") if len(names) == 1 and d in names[0]), None
+        )
+        hint = (
+            f" (fields must be separated by commas, not {other_delimiter!r})"
+            if other_delimiter
+            else ""
+        )
         raise FileRejected(
             "required_column",
             f"missing required column(s) {', '.join(missing)}; "
-            f"the file has {', '.join(names) or 'no columns'}",
+            f"the file has {', '.join(names) or 'no columns'}{hint}",
             rows_landed=con.execute("select count(*) from _landed").fetchone()[0],
         )
     check_rows(con, contract, names, window)
+    mark_conflicting_versions(con, contract)
     return names
 
 
@@ -257,9 +266,16 @@ def load_file(
     relative = path.relative_to(landing_dir).as_posix()
     checksum = file_checksum(path)
     seen = con.execute(
-        "select status from ingest.load_manifest where file_checksum = ? limit 1", [checksum]
+        "select file_path from ingest.load_manifest where file_checksum = ? "
+        "order by load_id limit 1",
+        [checksum],
     ).fetchone()
     if seen:
+        if not con.execute(
+            "select 1 from ingest.load_manifest where file_checksum = ? and file_path = ?",
+            [checksum, relative],
+        ).fetchone():
+            return _record_copy(con, contract, relative, checksum, path, batch_id, seen[0])
         return FileResult(contract.name, relative, checksum, "skipped")
     version = (
         con.execute(
@@ -327,6 +343,44 @@ def load_file(
         quarantined,
         drift,
     )
+
+
+def _record_copy(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    relative: str,
+    checksum: str,
+    path: Path,
+    batch_id: str,
+    original: str,
+) -> FileResult:
+    """A file whose content was already loaded under another name: recorded once as
+    ignored (rule ``same_content``), so a copy is neither loaded twice nor unaccounted."""
+    message = f"{relative}: ignored, not loaded: same content as {original} (rule: same_content)"
+    log.warning(message)
+    write_manifest_row(
+        con,
+        ManifestRow(
+            load_id=next_load_id(con),
+            batch_id=batch_id,
+            source=contract.source,
+            entity=contract.entity,
+            file_path=relative,
+            file_checksum=checksum,
+            file_size=path.stat().st_size,
+            file_version=1,
+            file_format=file_format(path),
+            status="ignored",
+            rows_landed=0,
+            rows_loaded=0,
+            rows_quarantined=0,
+            schema_drift=[],
+            rule="same_content",
+            error=message,
+            started_at=con.execute("select now()::timestamp").fetchone()[0],
+        ),
+    )
+    return FileResult(contract.name, relative, checksum, "ignored", error=message)
 
 
 def count_landed_rows(path: Path) -> int:

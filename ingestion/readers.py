@@ -63,6 +63,8 @@ def _read_csv_header(path: Path, delimiter: str) -> list[str]:
         raise FileRejected("decodable", f"the file is not valid UTF-8 ({exc.reason})") from exc
     except (OSError, EOFError) as exc:
         raise FileRejected("readable", f"the file cannot be read: {exc}") from exc
+    except csv.Error as exc:  # a header field past the csv module's limit (128 KiB)
+        raise FileRejected("readable", f"the header line cannot be read: {exc}") from exc
     if not header or all(not h.strip() for h in header):
         raise FileRejected("not_empty", "the file is empty (no header line)")
     return header
@@ -99,6 +101,17 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     if encoding_errors is not None:
         raise FileRejected(
             "decodable", f"the file is not valid UTF-8 (first bad bytes on line {encoding_errors})"
+        )
+    unclosed = con.execute(
+        "select min(line) from _rejects where error_message ilike '%unterminated quote%'"
+    ).fetchone()[0]
+    if unclosed is not None:
+        # the quote runs to the end of the file and swallows every line after it: which
+        # of them are records cannot be told, so none is loaded rather than some lost
+        raise FileRejected(
+            "balanced_quotes",
+            f"line {unclosed} opens a quote that is never closed, so the lines after it "
+            "cannot be read as records",
         )
     accepted = con.execute("select count(*) from _parsed").fetchone()[0]
     con.execute(
@@ -172,6 +185,15 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     total = con.execute("select count(*) from _lines").fetchone()[0]
     if total == 0:
         raise FileRejected("not_empty", "the file is empty (no JSON lines)")
+    if con.execute(
+        "select count(*) filter (where case when json_valid(line) then json_type(line) end = 'OBJECT') = 0 "
+        "and bool_or(_row_number = 1 and ltrim(line) like '[%') from _lines"
+    ).fetchone()[0]:
+        raise FileRejected(
+            "json_lines",
+            "the file is a JSON array, not JSON Lines (one object per line)",
+            rows_landed=total,
+        )
     con.execute(
         """
         create temp table _landed_rejects as
