@@ -6,7 +6,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: setup browser demo test bench lint dagster clean
+.PHONY: setup browser demo test bench reliability lint dagster clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ test: setup browser
 
 bench: setup
 	$(VENV)/bin/c360 bench --lines $${LINES:-1M}
+
+# RELIABILITY.md: the adversarial corpus and the fault tests, with what each input or
+# fault did (the same tests `make test` runs)
+reliability: setup
+	mkdir -p data
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile -m "corpus or faults" \
+		--junitxml=data/reliability.xml; status=$$?; \
+	$(VENV)/bin/python scripts/reliability_report.py data/reliability.xml RELIABILITY.md; \
+	exit $$status
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -20,6 +20,7 @@ dbt staging, never by updating raw.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import logging
@@ -45,11 +46,11 @@ from ingestion.contracts import Contract, load_contracts
 from ingestion.formats import file_format
 from ingestion.readers import READERS, FileRejected, check_gzip_complete
 from ingestion.sql import ident
+from warehouse.faults import crash_point
 
 log = logging.getLogger(__name__)
 
 # Failure injection for crash-recovery tests: the process exits hard at the named point.
-CRASH_POINT_ENV = "C360_CRASH_AT"
 
 
 def _walk(folder: Path) -> list[Path]:
@@ -66,6 +67,11 @@ def _walk(folder: Path) -> list[Path]:
 
 def _is_regular(path: Path) -> bool:
     return not path.is_symlink() and stat.S_ISREG(path.lstat().st_mode)
+
+
+class WarehouseWriteFailed(RuntimeError):
+    """The warehouse file could not be written (a full disk, a quota); the file's load
+    was rolled back whole."""
 
 
 def discover_files(landing_dir: Path, contract: Contract) -> list[Path]:
@@ -174,12 +180,6 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _crash_point(name: str) -> None:
-    if os.environ.get(CRASH_POINT_ENV) == name:
-        log.error("simulated crash at %s", name)
-        os._exit(86)
-
-
 def _read_and_check(
     con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, window: EventWindow
 ) -> list[str]:
@@ -230,7 +230,7 @@ def _write_checked(
         """,
         [file.load_id, file.batch_id, file.file_path, file.file_checksum, file.started_at],
     )
-    _crash_point("ingest.after_raw_insert")
+    crash_point("ingest.after_raw_insert")
     where = [file.load_id, file.batch_id, contract.source, contract.entity, file.file_path]
     con.execute(
         """
@@ -324,10 +324,18 @@ def load_file(
                 schema_drift=drift,
             ),
         )
-        _crash_point("ingest.before_commit")
+        crash_point("ingest.before_commit")
         con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
+    except BaseException as exc:
+        # a failed commit (a full disk) has already ended the transaction: the error that
+        # matters is the one that ended it, not the rollback's "no transaction is active"
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
+        if isinstance(exc, duckdb.Error) and "Could not write" in str(exc):
+            raise WarehouseWriteFailed(
+                f"{relative}: not loaded, nothing of it kept: writing the warehouse failed "
+                f"({str(exc).splitlines()[0]}); run again once the disk has room"
+            ) from exc
         raise
     if drift:
         log.warning("%s: schema drift, extra column(s) kept in _extra: %s", relative, drift)

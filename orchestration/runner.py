@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.jobs import BUILD_JOB
+from orchestration.lib.dead_runs import close_dead_runs, run_tags
 from orchestration.lib.instance import open_instance
 from orchestration.lib.run_logging import root_message
 from orchestration.lib.settings import RunSettings, resolve_settings
@@ -120,9 +121,14 @@ def execute_job(
         loggers = {"c360_progress": {}, "c360_file": {"config": {"path": str(log_file)}}}
         quiet = _output_to(log_file)
     with quiet, open_instance(settings.dagster_home) as instance:
+        for run_id in close_dead_runs(instance):
+            logging.getLogger(__name__).warning(
+                "run %s had died without ending: marked failed, its pool slot freed", run_id
+            )
         result = job.execute_in_process(
             instance=instance,
             run_config={"resources": {"c360": {"config": config}}, "loggers": loggers},
+            tags=run_tags(),
             raise_on_error=False,
         )
     return RunOutcome(result, settings)

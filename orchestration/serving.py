@@ -6,6 +6,7 @@ copy, or a run whose quality gate failed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Mapping
@@ -17,8 +18,14 @@ import duckdb
 from ingestion.sql import ident, sql_str
 from orchestration.lib.personal_data import PersonalDataLeak, find_clear_emails, served_expression
 from warehouse.connection import connection
+from warehouse.faults import crash_point
 
 SERVED_SCHEMAS = ("marts", "quality")
+
+
+class PublishFailed(RuntimeError):
+    """The serving copy could not be written; the served file is unchanged."""
+
 
 # What BI drivers get, whatever the data (README, "How BI tools connect"): counts as
 # BIGINT (DuckDB's sums of integers are HUGEINT, which many drivers cannot read), a month
@@ -100,9 +107,45 @@ def publish_serving_database(
     when any email-shaped text remains (``orchestration/lib/personal_data.py``); without
     one they are copied in clear."""
     personal_columns = personal_columns or {}
-    serving.parent.mkdir(parents=True, exist_ok=True)
     staging_file = serving.with_name(serving.name + ".publishing")
-    staging_file.unlink(missing_ok=True)
+    # a killed publish leaves its copy and write-ahead log; a stale log beside a new copy
+    # would be replayed into it, so both go before starting
+    leftovers = (staging_file, staging_file.with_name(staging_file.name + ".wal"))
+    try:
+        serving.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
+        tables, leaks = _write_copy(warehouse, staging_file, run_id, as_of, personal_columns, salt)
+    except (duckdb.IOException, duckdb.TransactionException, OSError) as exc:
+        # a full disk, a quota, a permission: the copy is dropped, the served file is
+        # the previous run's, and the message says which file could not be written
+        for leftover in leftovers:
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
+        raise PublishFailed(
+            f"not published: writing the serving copy {staging_file} failed "
+            f"({str(exc).splitlines()[0]}); {serving} still holds the previous build"
+        ) from exc
+    if leaks:
+        staging_file.unlink(missing_ok=True)
+        raise PersonalDataLeak(
+            "not published: clear email addresses in " + ", ".join(leaks) + " (declare the "
+            "column with meta personal_data in its dbt yml, or opt in to clear values with "
+            "C360_SERVING_PERSONAL_DATA=clear)"
+        )
+    os.replace(staging_file, serving)
+    return {"tables": tables, "run_id": run_id}
+
+
+def _write_copy(
+    warehouse: Path,
+    staging_file: Path,
+    run_id: str,
+    as_of: date,
+    personal_columns: Mapping[tuple[str, str], Mapping[str, str]],
+    salt: str | None,
+) -> tuple[int, list[str]]:
+    """The served tables copied into ``staging_file``; (tables, columns with clear emails)."""
     tables = 0
     with connection(warehouse) as con:
         con.execute(f"attach '{staging_file}' as publish")
@@ -149,6 +192,7 @@ def publish_serving_database(
                         {c: comment or documented[1].get(c) for c, _, comment in columns},
                     )
                     tables += 1
+                    crash_point("publish.mid_copy")
             con.execute("create schema if not exists publish.audit")
             con.execute(
                 "create table publish.audit.publish_log as "
@@ -159,17 +203,15 @@ def publish_serving_database(
                 con, "publish.audit.publish_log", *OPERATIONAL_TABLES[("audit", "publish_log")]
             )
             leaks = find_clear_emails(con, "publish") if salt is not None else []
-        finally:
-            con.execute("detach publish")
-    if leaks:
-        staging_file.unlink(missing_ok=True)
-        raise PersonalDataLeak(
-            "not published: clear email addresses in " + ", ".join(leaks) + " (declare the "
-            "column with meta personal_data in its dbt yml, or opt in to clear values with "
-            "C360_SERVING_PERSONAL_DATA=clear)"
-        )
-    os.replace(staging_file, serving)
-    return {"tables": tables, "run_id": run_id}
+            # written out here, where a full disk says so ("File too large", "No space
+            # left"), rather than inside detach, which only reports that it failed
+            con.execute("checkpoint publish")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):  # the first error is the one to report
+                con.execute("detach publish")
+            raise
+        con.execute("detach publish")
+    return tables, leaks
 
 
 def export_parquet(serving: Path, exports: Path, run_id: str, keep: int = 3) -> Path:

@@ -28,6 +28,16 @@ def build_demo_warehouse(root, scale: float, seed: int):
 
 
 @pytest.fixture(scope="session")
+def demo_landing(tmp_path_factory):
+    """Small generated landing files (scale 0.005), for tests that only load them."""
+    from ingestion.demo.generator import GenerateOptions, generate
+
+    out = tmp_path_factory.mktemp("landing")
+    generate(GenerateOptions(out=out, scale=0.005, seed=7))
+    return out
+
+
+@pytest.fixture(scope="session")
 def demo_build(tmp_path_factory):
     """One demo warehouse per test worker, shared by the modules that only read it (the
     end-to-end figures, the personal-data scan, the report): (landing, warehouse)."""

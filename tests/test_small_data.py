@@ -26,6 +26,7 @@ def _write_ten_orders(landing: Path) -> None:
         writer.writerow(["order_line_id", "order_id", "product_id", "quantity", "unit_price"])
         for i in range(10):
             writer.writerow([f"L{i}", f"O{i:02d}", "P1", 1 + i % 2, "9.50"])
+        writer.writerow(["L10", "O99", "P1", 1, "9.50"])  # its order never arrives
 
 
 def _mart_types(warehouse: Path) -> dict[str, list[tuple[str, str]]]:
@@ -104,3 +105,42 @@ def test_dbt_materialisations_carry_the_table_row_count(runs):
     }
     assert counts[("marts", "fct_orders")] == 10  # the ten orders written above
     assert counts[("marts", "dim_customer_360")] == 3  # C0, C1, C2 (one order is a guest's)
+
+
+@pytest.mark.corpus
+def test_rows_whose_parent_never_arrives_are_kept_and_counted(runs, record_property):
+    """An order line of an order that never arrives and orders of customers no customer
+    file names: loaded, counted in marts.fct_unmatched_references, never dropped."""
+    root, outcomes = runs
+    orders = pd.read_csv(root / "ten" / "sales" / "orders" / "orders.csv", dtype=str)
+    lines = pd.read_csv(root / "ten" / "sales" / "order_lines" / "lines.csv", dtype=str)
+    orphan_lines = int((~lines["order_id"].isin(orders["order_id"])).sum())
+    orders_naming_a_customer = int(orders["customer_id"].notna().sum())
+    with connection(outcomes["ten"].settings.serving, read_only=True) as con:
+        counted = {
+            reference: (unmatched, total)
+            for reference, unmatched, total in con.execute(
+                "select reference, unmatched_rows, all_rows from marts.fct_unmatched_references"
+            ).fetchall()
+        }
+    with connection(outcomes["ten"].settings.warehouse, read_only=True) as con:
+        kept = con.execute(
+            "select count(*) from staging.stg_sales__order_lines where order_id = 'O99'"
+        ).fetchone()[0]
+    assert orphan_lines == 1 and kept == 1
+    assert counted["order_lines.order_id"] == (orphan_lines, len(lines))
+    # no sales customer file landed: every order that names a customer is unmatched
+    assert counted["orders.customer_id"] == (orders_naming_a_customer, orders_naming_a_customer)
+    checks = {e.check_name: e for e in outcomes["ten"].result.get_asset_check_evaluations()}
+    warning = checks["unmatched_references_are_reported"]
+    assert not warning.passed and warning.severity.value == "WARN"
+    assert outcomes["ten"].published  # a warning, not a block
+    record_property("group", "references")
+    record_property("kind", "order line whose order never arrives; orders of unknown customers")
+    record_property(
+        "outcome",
+        f"kept in raw and staging; marts.fct_unmatched_references counts {orphan_lines} "
+        f"unmatched order line(s) and {orders_naming_a_customer} order(s) of unknown "
+        "customers; the warn test unmatched_references_are_reported fails on the line "
+        "(orders of customers known only from their orders are normal) and the run publishes",
+    )

@@ -17,6 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 from orchestration.lib.run_logging import PROGRESS_PREFIX
 from orchestration.lib.settings import DBT_PROJECT_DIR
 from warehouse.connection import connection
+from warehouse.faults import crash_point
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -152,6 +153,8 @@ def with_progress_and_row_counts(
             held.append(event)
             if isinstance(event, dg.Output | dg.AssetMaterialization):
                 built += 1
+                if built == total // 3:
+                    crash_point("dbt.mid_build")  # a third of the models written, dbt running
                 if built * 10 // total > reported or built == total:
                     reported = built * 10 // total
                     context.log.info(f"{PROGRESS_PREFIX}{built}/{total} models built")

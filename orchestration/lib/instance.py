@@ -21,6 +21,12 @@ concurrency:
     default_limit: 1
   runs:
     max_concurrent_runs: 1
+# with the daemon (make dagster): a run whose worker died is marked failed and the pool
+# slot it held is freed, so it cannot hold up every later run (CLI runs: dead_runs.py)
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
+  free_slots_after_run_end_seconds: 30
 """
 
 

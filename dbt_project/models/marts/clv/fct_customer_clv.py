@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from warehouse import clv
+from warehouse.faults import crash_point
 
 # The table's types, whatever the data (an empty or tiny dataset included).
 SCHEMA = pa.schema(
@@ -78,6 +79,7 @@ def model(dbt, session):
             "predicted_clv",
         ):
             out[column] = np.nan
+    crash_point("clv.scored")  # fault tests: killed with the customers scored, not written
     # rounded so reruns are byte-identical whatever the floating-point path
     for column in (
         "probability_alive",
