@@ -16,6 +16,7 @@ from orchestration.lib.build_state import (
 )
 from orchestration.lib.dbt import (
     DBT_EXECUTABLE,
+    C360DbtCliResource,
     dbt_project,
     ensure_manifest,
     prune_dbt_artifacts,
@@ -84,7 +85,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
 defs = dg.Definitions(
     assets=[dbt_models],
     resources={
-        "dbt": DbtCliResource(
+        "dbt": C360DbtCliResource(
             project_dir=dbt_project,
             profiles_dir=str(dbt_project.profiles_dir),
             dbt_executable=str(DBT_EXECUTABLE),
