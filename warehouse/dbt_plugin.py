@@ -1,4 +1,5 @@
-"""dbt-duckdb plugin: registers the Python UDFs the SQL models call.
+"""dbt-duckdb plugin: applies the DuckDB resource limits and registers the Python UDFs the
+SQL models call.
 
 Only what SQL cannot do well lives in Python: phone parsing (libphonenumber rules) and
 lexicon sentiment (VADER). Models call them through macros, so another engine can swap them.
@@ -7,9 +8,11 @@ lexicon sentiment (VADER). Models call them through macros, so another engine ca
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
+from warehouse.connection import apply_resource_limits
 from warehouse.udfs import register_udfs
 
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
+        apply_resource_limits(conn)  # the same memory, thread and spill limits as the rest
         register_udfs(conn)

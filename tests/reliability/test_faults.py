@@ -157,10 +157,7 @@ def test_a_full_disk_while_loading_names_the_file_and_a_rerun_loads_everything(
     full = _python(LOAD, str(warehouse), str(landing), limit_bytes=2 * 1024 * 1024)
     assert full.returncode == 1
     last_line = full.stderr.strip().splitlines()[-1]
-    assert (
-        "WarehouseWriteFailed: " in last_line
-        and "not loaded, nothing of it kept" in last_line
-    )
+    assert "WarehouseWriteFailed: " in last_line and "not loaded, nothing of it kept" in last_line
     assert str(warehouse) in last_line and "File too large" in last_line
     record_property("kind", "disk full while loading into the warehouse")
     record_property("outcome", last_line)
