@@ -107,21 +107,22 @@ def ensure_warehouse_schema(con: duckdb.DuckDBPyConnection, contracts: Iterable[
         )
         """
     )
+    # one look at what raw holds, for every contract (each lookup costs tens of ms)
+    existing: dict[str, set[str]] = {}
+    for table_name, column_name in con.execute(
+        "select table_name, column_name from duckdb_columns() "
+        "where database_name = current_database() and schema_name = 'raw'"
+    ).fetchall():
+        existing.setdefault(table_name, set()).add(column_name)
     for contract in contracts:
         columns = {c.name: c.duckdb_type for c in contract.columns} | LOAD_METADATA_COLUMNS
         table = f"raw.{contract.name}"
-        ddl = ", ".join(f'"{name}" {type_}' for name, type_ in columns.items())
-        con.execute(f"create table if not exists {table} ({ddl})")
-        existing = {
-            row[0]
-            for row in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'raw' and table_name = ?",
-                [contract.name],
-            ).fetchall()
-        }
+        if contract.name not in existing:
+            ddl = ", ".join(f'"{name}" {type_}' for name, type_ in columns.items())
+            con.execute(f"create table {table} ({ddl})")
+            continue
         for name, type_ in columns.items():
-            if name not in existing:
+            if name not in existing[contract.name]:
                 con.execute(f'alter table {table} add column "{name}" {type_}')
 
 

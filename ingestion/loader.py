@@ -41,7 +41,12 @@ from ingestion.bookkeeping import (
     next_load_id,
     write_manifest_row,
 )
-from ingestion.contract_sql import EventWindow, check_rows, mark_conflicting_versions
+from ingestion.contract_sql import (
+    EventWindow,
+    check_rows,
+    held_back_record,
+    mark_conflicting_versions,
+)
 from ingestion.contracts import Contract, load_contracts
 from ingestion.formats import file_format
 from ingestion.readers import READERS, FileRejected, check_gzip_complete
@@ -233,11 +238,13 @@ def _write_checked(
     crash_point("ingest.after_raw_insert")
     where = [file.load_id, file.batch_id, contract.source, contract.entity, file.file_path]
     con.execute(
-        """
+        f"""
         insert into ingest.quarantine
-        select ?, ?, ?, ?, ?, _row_number, _violation.column_name, _violation.rule,
-               _violation.reason, _record::varchar, ?
-        from _checked where _violation is not null
+        select ?, ?, ?, ?, ?, checked._row_number, checked._violation.column_name,
+               checked._violation.rule, checked._violation.reason, {held_back_record(con)}, ?
+        from _checked as checked
+        join _landed as landed on landed._row_number = checked._row_number
+        where checked._violation is not null
         union all
         select ?, ?, ?, ?, ?, _row_number, null, 'well_formed_line',
                error_type || ': ' || error_message, record, ?
