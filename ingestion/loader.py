@@ -149,32 +149,52 @@ def record_unusable(
         ).fetchone():
             continue
         parts = relative.split("/")
+        source = parts[0] if len(parts) > 1 else ""
+        entity = parts[1] if len(parts) > 2 else ""
         message = f"{relative}: {status}, not loaded: {reason} (rule: {rule})"
-        log.warning(message)
-        write_manifest_row(
-            con,
-            ManifestRow(
-                load_id=next_load_id(con),
-                batch_id=batch_id,
-                source=parts[0] if len(parts) > 1 else "",
-                entity=parts[1] if len(parts) > 2 else "",
-                file_path=relative,
-                file_checksum=checksum,
-                file_size=path.lstat().st_size,
-                file_version=1,
-                file_format=file_format(path),
-                status=status,
-                rows_landed=0,
-                rows_loaded=0,
-                rows_quarantined=0,
-                schema_drift=[],
-                rule=rule,
-                error=message,
-                started_at=con.execute("select now()::timestamp").fetchone()[0],
-            ),
+        _record_unread(
+            con, path, relative, checksum, batch_id, (source, entity), status, rule, message
         )
         results.append(FileResult("", relative, checksum, status, error=message))
     return results
+
+
+def _record_unread(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    relative: str,
+    checksum: str,
+    batch_id: str,
+    source_entity: tuple[str, str],
+    status: str,
+    rule: str,
+    message: str,
+) -> None:
+    """The manifest row of a landed entry that is not read (rejected or ignored without
+    opening it): nothing landed from it, so its counts are zero and reconcile."""
+    log.warning(message)
+    write_manifest_row(
+        con,
+        ManifestRow(
+            load_id=next_load_id(con),
+            batch_id=batch_id,
+            source=source_entity[0],
+            entity=source_entity[1],
+            file_path=relative,
+            file_checksum=checksum,
+            file_size=path.lstat().st_size,
+            file_version=1,
+            file_format=file_format(path),
+            status=status,
+            rows_landed=0,
+            rows_loaded=0,
+            rows_quarantined=0,
+            schema_drift=[],
+            rule=rule,
+            error=message,
+            started_at=con.execute("select now()::timestamp").fetchone()[0],
+        ),
+    )
 
 
 def file_checksum(path: Path) -> str:
@@ -372,28 +392,9 @@ def _record_copy(
     """A file whose content was already loaded under another name: recorded once as
     ignored (rule ``same_content``), so a copy is neither loaded twice nor unaccounted."""
     message = f"{relative}: ignored, not loaded: same content as {original} (rule: same_content)"
-    log.warning(message)
-    write_manifest_row(
-        con,
-        ManifestRow(
-            load_id=next_load_id(con),
-            batch_id=batch_id,
-            source=contract.source,
-            entity=contract.entity,
-            file_path=relative,
-            file_checksum=checksum,
-            file_size=path.stat().st_size,
-            file_version=1,
-            file_format=file_format(path),
-            status="ignored",
-            rows_landed=0,
-            rows_loaded=0,
-            rows_quarantined=0,
-            schema_drift=[],
-            rule="same_content",
-            error=message,
-            started_at=con.execute("select now()::timestamp").fetchone()[0],
-        ),
+    where = (contract.source, contract.entity)
+    _record_unread(
+        con, path, relative, checksum, batch_id, where, "ignored", "same_content", message
     )
     return FileResult(contract.name, relative, checksum, "ignored", error=message)
 
