@@ -16,6 +16,7 @@ import platform
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,15 +144,25 @@ def baseline_load_seconds(landing: Path, database: Path) -> float:
     return time.perf_counter() - start
 
 
-def _timed_run(landing: Path, warehouse: Path) -> tuple[float, dict[str, float]]:
+# called after each measured run with its name ("full", "nothing_new", "incremental"),
+# what the run did (orchestration.runner.RunOutcome) and the warehouse path
+RunObserver = Callable[[str, object, Path], None]
+
+
+def _timed_run(
+    name: str, landing: Path, warehouse: Path, on_run: RunObserver | None
+) -> tuple[float, dict[str, float]]:
     from orchestration.runner import execute_job
 
     start = time.perf_counter()
     log_file = warehouse.parent / "bench.log"  # progress on the terminal, the rest here
-    result = execute_job(landing=landing, warehouse=warehouse, log_file=log_file).result
+    outcome = execute_job(landing=landing, warehouse=warehouse, log_file=log_file)
     elapsed = time.perf_counter() - start
+    result = outcome.result
     if not result.success:
         raise RuntimeError("the benchmark run failed; run `c360 run` on the same folder to see why")
+    if on_run is not None:
+        on_run(name, outcome, warehouse)
     steps = {
         event.step_key: event.event_specific_data.duration_ms / 1000
         for event in result.all_events
@@ -172,13 +183,17 @@ def _landing_copy(source: Path, target: Path) -> None:
     shutil.copytree(source, target, copy_function=link, dirs_exist_ok=True)
 
 
-def run_benchmark(scale: float, workdir: Path, seed: int = 42) -> BenchResult:
+def run_benchmark(
+    scale: float, workdir: Path, seed: int = 42, on_run: RunObserver | None = None
+) -> BenchResult:
     """Generate (cached by scale and seed), hold back the last day, then measure on the
-    rest: floor, full build, nothing new; then land the last day and run incrementally."""
+    rest: floor, full build, nothing new; then land the last day and run incrementally.
+    ``on_run`` sees each run's outcome (the smoke test asserts what the runs did)."""
     from ingestion.demo.deliveries import DeliveryPlan, split_into_deliveries
     from ingestion.demo.generator import GenerateOptions, generate
 
-    data = workdir / f"data_scale{scale}_seed{seed}"
+    # v2: the generator in shards of SHARD_PERSONS people (other files above scale 1)
+    data = workdir / f"data_v2_scale{scale}_seed{seed}"
     if not (data / "ready").exists():
         shutil.rmtree(data, ignore_errors=True)
         generate(GenerateOptions(out=data / "generated", scale=scale, seed=seed))
@@ -197,10 +212,11 @@ def run_benchmark(scale: float, workdir: Path, seed: int = 42) -> BenchResult:
     landing, warehouse = run / "landing", run / "warehouse.duckdb"
     _landing_copy(history, landing)
     with TreeMemorySampler() as memory:
-        full, steps = _timed_run(landing, warehouse)
-        noop, _ = _timed_run(landing, warehouse)  # nothing new: files skip, dbt is skipped
+        full, steps = _timed_run("full", landing, warehouse, on_run)
+        # nothing new: files skip, dbt is skipped
+        noop, _ = _timed_run("nothing_new", landing, warehouse, on_run)
         _landing_copy(last_day, landing)
-        incremental, incremental_steps = _timed_run(landing, warehouse)
+        incremental, incremental_steps = _timed_run("incremental", landing, warehouse, on_run)
     return BenchResult(
         scale=scale,
         order_lines=order_lines,

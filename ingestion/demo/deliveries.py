@@ -14,8 +14,10 @@ import csv
 import gzip
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -107,9 +109,53 @@ def split_into_deliveries(
     landing: Path, out: Path, plan: DeliveryPlan = DeliveryPlan()
 ) -> list[Path]:
     """Write ``out/delivery_00`` (the history) .. ``out/delivery_NN``, each shaped like a
-    landing folder, and return them in delivery order."""
+    landing folder, and return them in delivery order. Files are split in parallel, one
+    process per core: orders first, then the order lines that travel with them."""
     contracts = [c for c in load_contracts() if _entity_files(landing, c)]
-    last_day = max(
+    first_daily = _last_day(landing, contracts) - timedelta(days=plan.daily_deliveries - 1)
+    deliveries = [out / f"delivery_{i:02d}" for i in range(plan.daily_deliveries + 1)]
+    jobs = [
+        (path, path.relative_to(landing), contract)
+        for contract in contracts
+        for path in _entity_files(landing, contract)
+    ]
+    # an order's lines travel with its first delivery, over every file that carries it
+    # (a refund may arrive days after the order)
+    order_delivery: dict[str, int] = {}
+    in_history: set[str] = set()
+    with ProcessPoolExecutor(max_workers=_cpus()) as pool:
+        for lines_phase in (False, True):
+            futures = [
+                pool.submit(
+                    _split_file,
+                    path,
+                    relative,
+                    deliveries,
+                    contract,
+                    plan,
+                    first_daily,
+                    order_delivery,
+                )
+                for path, relative, contract in jobs
+                if (contract.entity == "order_lines") == lines_phase
+            ]
+            for future in futures:
+                later, history = future.result()
+                in_history |= history
+                for order, index in later.items():
+                    order_delivery[order] = min(order_delivery.get(order, index), index)
+            # only orders delivered after the history are named: other lines go with it
+            order_delivery = {o: i for o, i in order_delivery.items() if o not in in_history}
+    return deliveries
+
+
+def _last_day(landing: Path, contracts: list[Contract]) -> date:
+    """The day of the latest event: the generator's as-of day when it wrote one (its
+    corrections are dated that day), else read from every row."""
+    generation = landing / "_truth" / "generation.json"
+    if generation.exists():
+        return date.fromisoformat(json.loads(generation.read_text())["as_of"])
+    return max(
         day
         for c in contracts
         if c.as_of_event_times
@@ -117,37 +163,28 @@ def split_into_deliveries(
         for record, _ in _records(path)
         if (day := _day(record, c.as_of_event_times)) is not None
     )
-    first_daily = last_day - timedelta(days=plan.daily_deliveries - 1)
-    deliveries = [out / f"delivery_{i:02d}" for i in range(plan.daily_deliveries + 1)]
-    order_delivery: dict[str, int] = {}
 
-    def delivery_of(contract: Contract, record: dict) -> int:
-        key = "|".join(str(record.get(k)) for k in contract.primary_key)
-        if contract.entity == "order_lines":
-            return order_delivery.get(str(record.get("order_id")), 0)
-        day = _day(record, contract.as_of_event_times)
-        if contract.name in plan.always_on_time:
-            return 0 if day is None or day < first_daily else 1 + (day - first_daily).days
-        if day is None or day < first_daily:
-            late = _fraction(contract.name, key, "very late") < plan.very_late_share
-            return plan.daily_deliveries if late and day is not None else 0
-        index = 1 + (day - first_daily).days
-        if _fraction(contract.name, key, "late") < plan.late_share:
-            index += 1 + int(_fraction(contract.name, key, "days") * 2)
-        return min(index, plan.daily_deliveries)
 
-    # orders before their lines, so each line travels with its order's first delivery
-    contracts.sort(key=lambda c: c.entity == "order_lines")
-    for contract in contracts:
-        for path in _entity_files(landing, contract):
-            relative = path.relative_to(landing)
-            if not contract.as_of_event_times and contract.entity != "order_lines":
-                target = deliveries[0] / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, target)
-                continue
-            _split_file(path, relative, deliveries, contract, delivery_of, order_delivery)
-    return deliveries
+def _delivery_of(
+    contract: Contract,
+    record: dict,
+    plan: DeliveryPlan,
+    first_daily: date,
+    order_delivery: dict[str, int],
+) -> int:
+    if contract.entity == "order_lines":
+        return order_delivery.get(str(record.get("order_id")), 0)
+    key = "|".join(str(record.get(k)) for k in contract.primary_key)
+    day = _day(record, contract.as_of_event_times)
+    if contract.name in plan.always_on_time:
+        return 0 if day is None or day < first_daily else 1 + (day - first_daily).days
+    if day is None or day < first_daily:
+        late = _fraction(contract.name, key, "very late") < plan.very_late_share
+        return plan.daily_deliveries if late and day is not None else 0
+    index = 1 + (day - first_daily).days
+    if _fraction(contract.name, key, "late") < plan.late_share:
+        index += 1 + int(_fraction(contract.name, key, "days") * 2)
+    return min(index, plan.daily_deliveries)
 
 
 def _split_file(
@@ -155,15 +192,25 @@ def _split_file(
     relative: Path,
     deliveries: list[Path],
     contract: Contract,
-    delivery_of,
+    plan: DeliveryPlan,
+    first_daily: date,
     order_delivery: dict[str, int],
-) -> None:
+) -> tuple[dict[str, int], set[str]]:
+    """Write one landed file's rows to their deliveries. For orders, return the delivery
+    of each order of this file that is not in the history, and the ids of those that are."""
+    if not contract.as_of_event_times and contract.entity != "order_lines":
+        target = deliveries[0] / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+        return {}, set()
     buckets: dict[int, list[str | list[str]]] = {}
+    later_orders: dict[str, int] = {}
     for record, landed in _records(path):
-        index = delivery_of(contract, record)
+        index = _delivery_of(contract, record, plan, first_daily, order_delivery)
         if contract.entity == "orders":
             order_id = str(record.get("order_id"))
-            order_delivery[order_id] = min(order_delivery.get(order_id, index), index)
+            index = min(later_orders.get(order_id, index), index)
+            later_orders[order_id] = index
         buckets.setdefault(index, []).append(landed)
     for index, rows in buckets.items():
         target = deliveries[index] / _delivered_name(relative, index)
@@ -175,3 +222,9 @@ def _split_file(
                 writer = csv.writer(handle, delimiter=_delimiter(path), lineterminator="\n")
                 writer.writerow(_header(path))
                 writer.writerows(rows)
+    history = {order for order, index in later_orders.items() if not index}
+    return {o: i for o, i in later_orders.items() if i}, history
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -16,7 +16,8 @@ randomness flows from one seed, so the same arguments give byte-identical files.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import shutil
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +27,10 @@ import pandas as pd
 from faker.providers.person.en_US import Provider as PersonNames
 
 PERSONS_AT_SCALE_1 = 125_000
+# People are simulated in shards of at most this many, each with its own random stream and
+# its own files: memory stays that of scale 1 (about 1 GB) whatever the scale. Scales up to
+# 1 are one shard, so their files are those of a single pass.
+SHARD_PERSONS = 125_000
 COUNTRIES = np.array(["US", "GB", "DE", "FR", "CA"])
 COUNTRY_WEIGHTS = np.array([0.6, 0.15, 0.1, 0.08, 0.07])
 AREA_CODES = np.array([212, 305, 312, 415, 617, 702, 206, 303, 404, 512])
@@ -62,6 +67,7 @@ class GenerateOptions:
     seed: int = 42
     start: date = date(2023, 1, 1)
     days: int = 730
+    shard_persons: int = SHARD_PERSONS
 
     @property
     def n_persons(self) -> int:
@@ -80,7 +86,14 @@ class _Writer:
         self.con = duckdb.connect()
         self.bad_rows: list[dict] = []
 
-    def write(self, df: pd.DataFrame, relative: str, bad: dict[int, str] | None = None) -> None:
+    def write(
+        self,
+        df: pd.DataFrame,
+        relative: str,
+        bad: dict[int, str] | None = None,
+        appended: tuple[str, str] | None = None,
+    ) -> None:
+        """``appended``: a raw line written after the frame, and the rule it breaks."""
         path = self.out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         self.con.register("frame", df)
@@ -96,6 +109,17 @@ class _Writer:
         first_line = 1 if relative.endswith((".jsonl", ".parquet")) else 2
         for index, rule in (bad or {}).items():
             self.bad_rows.append({"file": relative, "line": int(index) + first_line, "rule": rule})
+        if appended:
+            line, rule = appended
+            with path.open("a") as export:
+                export.write(line + "\n")
+            self.bad_rows.append({"file": relative, "line": len(df) + first_line, "rule": rule})
+
+    def bad_rows_flush(self, folder: Path, part: int) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        frame = pd.DataFrame(self.bad_rows, columns=["file", "line", "rule"])
+        frame.to_csv(folder / f"{part:04d}.csv", index=False)
+        self.bad_rows = []
 
 
 def _ts(values: np.ndarray) -> pd.Series:
@@ -118,21 +142,110 @@ def _choice(rng: np.random.Generator, options, n: int, p=None) -> np.ndarray:
     return np.asarray(options)[rng.choice(len(options), size=n, p=p)]
 
 
+@dataclass
+class _Carried:
+    """What one shard hands the next: the catalogs every shard shares (made by the first),
+    the last id used per entity, and the rows written so far."""
+
+    managers: pd.DataFrame | None = None
+    products: pd.DataFrame | None = None
+    posts: pd.DataFrame | None = None
+    last_id: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def ids(self, entity: str, count: int) -> range:
+        first = self.last_id.get(entity, 0) + 1
+        self.last_id[entity] = first + count - 1
+        return range(first, first + count)
+
+    def count(self, key: str, rows: int) -> None:
+        self.counts[key] = self.counts.get(key, 0) + rows
+
+
 def generate(options: GenerateOptions) -> dict[str, int]:
     """Write the landing folder and ``_truth/``; return rows written per entity."""
-    rng = np.random.default_rng(options.seed)
     out = Path(options.out)
     writer = _Writer(out)
+    truth = out / "_truth"
+    parts = truth / "identity_parts"
+    parts.mkdir(parents=True, exist_ok=True)
+    carried = _Carried()
+    shards = max(1, -(-options.n_persons // options.shard_persons))
+    bounds = np.linspace(0, options.n_persons, shards + 1).round().astype(int)
+    for shard in range(shards):
+        rng = np.random.default_rng(options.seed if shard == 0 else [options.seed, shard])
+        identity = _generate_shard(
+            options, rng, writer, carried, shard, int(bounds[shard]), int(bounds[shard + 1])
+        )
+        identity.to_parquet(parts / f"{shard:04d}.parquet", index=False)
+        writer.bad_rows_flush(truth / "bad_rows_parts", shard)
+
+    # ---------------------------------------------------------------- truth
+    # Through DuckDB, not pandas: at 10M order lines the truth alone is millions of rows.
+    writer.con.execute(
+        f"""copy (select distinct on (source, record_id) source, record_id, person_id
+            from read_parquet('{parts}/*.parquet') order by source, record_id)
+        to '{truth / "identity.csv"}' (format csv, header true)"""
+    )
+    writer.con.execute(
+        f"""copy (select * from read_csv('{truth}/bad_rows_parts/*.csv', header = true,
+                columns = {{'file': 'varchar', 'line': 'bigint', 'rule': 'varchar'}})
+            order by file, line)
+        to '{truth / "bad_rows.csv"}' (format csv, header true)"""
+    )
+    shutil.rmtree(parts)
+    shutil.rmtree(truth / "bad_rows_parts")
+    (truth / "generation.json").write_text(
+        json.dumps(
+            {
+                "scale": options.scale,
+                "seed": options.seed,
+                "start": options.start.isoformat(),
+                "days": options.days,
+                "as_of": (options.end - timedelta(seconds=1)).date().isoformat(),
+                "placeholders": {"email": PLACEHOLDER_EMAIL, "phone": PLACEHOLDER_PHONE},
+                "rows": carried.counts,
+                "shards": shards,
+            },
+            indent=2,
+            sort_keys=True,
+        )
+    )
+    return carried.counts
+
+
+def _generate_shard(
+    options: GenerateOptions,
+    rng: np.random.Generator,
+    writer: _Writer,
+    carried: _Carried,
+    shard: int,
+    first_person: int,
+    end_person: int,
+) -> pd.DataFrame:
+    """People ``first_person + 1 .. end_person`` and everything they did; writes their
+    files (``name_0001.csv`` for the first shard, ``name_0001_part02.csv`` after it) and
+    returns their identity truth."""
     start = np.datetime64(datetime.combine(options.start, datetime.min.time()), "s")
     horizon_s = options.days * 86_400
-    n = options.n_persons
-    counts: dict[str, int] = {}
+    n = end_person - first_person
     identity: list[pd.DataFrame] = []
+
+    def write(
+        frame: pd.DataFrame,
+        relative: str,
+        bad: dict[int, str] | None = None,
+        appended: tuple[str, str] | None = None,
+    ) -> None:
+        if shard:
+            stem, dot, extension = relative.partition(".")
+            relative = f"{stem}_part{shard + 1:02d}{dot}{extension}"
+        writer.write(frame, relative, bad, appended)
 
     # ---------------------------------------------------------------- people
     first_names = np.array(list(PersonNames.first_names))
     last_names = np.array(list(PersonNames.last_names))
-    pid = np.arange(1, n + 1)
+    pid = np.arange(first_person + 1, end_person + 1)
     first = _choice(rng, first_names, n)
     last = _choice(rng, last_names, n)
     country = _choice(rng, COUNTRIES, n, COUNTRY_WEIGHTS)
@@ -165,22 +278,24 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     first_seen = start + (rng.random(n) * horizon_s * 0.85).astype("timedelta64[s]")
 
     # ---------------------------------------------------------------- account managers
-    n_managers = max(3, n // 2500)
-    managers = pd.DataFrame(
-        {
-            "account_manager_id": [f"AM{i:04d}" for i in range(1, n_managers + 1)],
-            "name": [
-                f"{f.title()} {lname}"
-                for f, lname in zip(
-                    _choice(rng, first_names, n_managers),
-                    _choice(rng, last_names, n_managers),
-                    strict=True,
-                )
-            ],
-        }
-    )
-    writer.write(managers, "crm/account_managers/account_managers.csv")
-    counts["crm/account_managers"] = len(managers)
+    n_managers = max(3, options.n_persons // 2500)
+    managers = carried.managers
+    if managers is None:
+        managers = carried.managers = pd.DataFrame(
+            {
+                "account_manager_id": [f"AM{i:04d}" for i in range(1, n_managers + 1)],
+                "name": [
+                    f"{f.title()} {lname}"
+                    for f, lname in zip(
+                        _choice(rng, first_names, n_managers),
+                        _choice(rng, last_names, n_managers),
+                        strict=True,
+                    )
+                ],
+            }
+        )
+        writer.write(managers, "crm/account_managers/account_managers.csv")
+        carried.count("crm/account_managers", len(managers))
 
     # ---------------------------------------------------------------- CRM contacts
     crm_idx = np.flatnonzero(has_crm)
@@ -259,20 +374,20 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     for i in rng.choice(len(contacts_out), size=max(1, len(contacts_out) // 2000), replace=False):
         contacts_out.loc[i, "created_at"] = "31/31/2024"
         bad_contacts[i] = "type"
-    writer.write(contacts_out, "crm/contacts/contacts_0001.csv", bad_contacts)
-    counts["crm/contacts"] = len(contacts_out)
+    write(contacts_out, "crm/contacts/contacts_0001.csv", bad_contacts)
+    carried.count("crm/contacts", len(contacts_out))
     # Corrections delivered later: a newer updated_at with a changed country and name case.
     fixed = (
         contacts_out.loc[~contacts_out.index.isin(list(bad_contacts))]
-        .sample(frac=0.02, random_state=options.seed)
+        .sample(frac=0.02, random_state=options.seed + shard)
         .copy()
     )
     fixed["updated_at"] = _ts(
         np.full(len(fixed), options.end - timedelta(days=1), dtype="datetime64[s]")
     ).values
     fixed["country"] = "GB"
-    writer.write(fixed, "crm/contacts/contacts_0002_corrections.csv")
-    counts["crm/contacts_corrections"] = len(fixed)
+    write(fixed, "crm/contacts/contacts_0002_corrections.csv")
+    carried.count("crm/contacts_corrections", len(fixed))
 
     # ---------------------------------------------------------------- sales customers
     sales_idx = np.flatnonzero(has_sales)
@@ -316,8 +431,8 @@ def generate(options: GenerateOptions) -> dict[str, int]:
             "created_at": _ts(first_seen[sales_idx] + np.timedelta64(3600, "s")),
         }
     )
-    writer.write(customers.astype("string"), "sales/customers/customers_0001.csv")
-    counts["sales/customers"] = len(customers)
+    write(customers.astype("string"), "sales/customers/customers_0001.csv")
+    carried.count("sales/customers", len(customers))
     identity.append(
         pd.DataFrame(
             {
@@ -330,16 +445,18 @@ def generate(options: GenerateOptions) -> dict[str, int]:
 
     # ---------------------------------------------------------------- products
     n_products = max(50, int(2000 * min(1.0, options.scale * 5)))
-    products = pd.DataFrame(
-        {
-            "product_id": [f"P{i:05d}" for i in range(1, n_products + 1)],
-            "name": [f"Product {i}" for i in range(1, n_products + 1)],
-            "category": _choice(rng, CATEGORIES, n_products),
-            "list_price": np.round(rng.lognormal(3.0, 0.7, n_products), 2),
-        }
-    )
-    writer.write(products, "sales/products/products.parquet")
-    counts["sales/products"] = len(products)
+    products = carried.products
+    if products is None:
+        products = carried.products = pd.DataFrame(
+            {
+                "product_id": [f"P{i:05d}" for i in range(1, n_products + 1)],
+                "name": [f"Product {i}" for i in range(1, n_products + 1)],
+                "category": _choice(rng, CATEGORIES, n_products),
+                "list_price": np.round(rng.lognormal(3.0, 0.7, n_products), 2),
+            }
+        )
+        writer.write(products, "sales/products/products.parquet")
+        carried.count("sales/products", len(products))
 
     # ---------------------------------------------------------------- orders (buy till you die)
     birth = first_seen[sales_idx] + np.timedelta64(86_400, "s") * rng.integers(0, 60, ns)
@@ -360,7 +477,7 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     order_count = len(owner)
     orders = pd.DataFrame(
         {
-            "order_id": [f"O{i:08d}" for i in range(1, order_count + 1)],
+            "order_id": [f"O{i:08d}" for i in carried.ids("orders", order_count)],
             "customer_id": customers["customer_id"].values[owner],
             "ordered_at": _ts(ordered_at),
             "status": _choice(
@@ -384,8 +501,8 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     dup_row = int(rng.choice(np.setdiff1d(np.arange(order_count), bad_status)))
     orders_out = pd.concat([orders_out, orders_out.iloc[[dup_row]]], ignore_index=True)
     bad_orders[len(orders_out) - 1] = "duplicate_key"
-    writer.write(orders_out, "sales/orders/orders_0001.csv", bad_orders)
-    counts["sales/orders"] = len(orders_out)
+    write(orders_out, "sales/orders/orders_0001.csv", bad_orders)
+    carried.count("sales/orders", len(orders_out))
     # A later correction: some completed orders were refunded.
     good_completed = orders.index[
         (orders["status"] == "completed") & ~orders.index.isin(list(bad_orders))
@@ -401,8 +518,8 @@ def generate(options: GenerateOptions) -> dict[str, int]:
             end - np.timedelta64(1, "s"),
         )
     ).values
-    writer.write(refunded.astype("string"), "sales/orders/orders_0002_refunds.csv")
-    counts["sales/orders_corrections"] = len(refunded)
+    write(refunded.astype("string"), "sales/orders/orders_0002_refunds.csv")
+    carried.count("sales/orders_corrections", len(refunded))
 
     # ---------------------------------------------------------------- order lines
     n_lines = 1 + rng.poisson(2.0, order_count)
@@ -415,7 +532,7 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     )
     lines = pd.DataFrame(
         {
-            "order_line_id": [f"L{i:09d}" for i in range(1, len(line_order) + 1)],
+            "order_line_id": [f"L{i:09d}" for i in carried.ids("lines", len(line_order))],
             "order_id": orders["order_id"].values[line_order],
             "product_id": products["product_id"].values[product],
             "quantity": quantity.astype(str),
@@ -427,20 +544,20 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     for i in rng.choice(len(lines), size=max(1, len(lines) // 5000), replace=False):
         lines.loc[i, "quantity"] = "two"
         bad_lines[int(i)] = "type"
-    writer.write(lines, "sales/order_lines/order_lines_0001.csv.gz", bad_lines)
-    counts["sales/order_lines"] = len(lines)
+    write(lines, "sales/order_lines/order_lines_0001.csv.gz", bad_lines)
+    carried.count("sales/order_lines", len(lines))
 
     # ---------------------------------------------------------------- CRM interactions
     c_person = contacts["person_id"].values
     c_id = contacts["contact_id"].values
     c_created = pd.to_datetime(contacts["created_at"]).values.astype("datetime64[s]")
-    k = rng.poisson(np.where(persona[c_person - 1] == "human", 4, 3))
+    k = rng.poisson(np.where(persona[c_person - first_person - 1] == "human", 4, 3))
     who = np.repeat(np.arange(len(contacts)), k)
     span = (end - c_created[who]).astype("int64")
     occurred = c_created[who] + (rng.random(len(who)) * span).astype("int64").astype(
         "timedelta64[s]"
     )
-    p = persona[c_person[who] - 1]
+    p = persona[c_person[who] - first_person - 1]
     follow = rng.random(len(who)) < 0.8  # how often a person acts in their persona
     handler = np.where(
         follow,
@@ -460,7 +577,7 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     resolved = np.where(is_open, None, _ts(occurred + resolution.astype("timedelta64[s]")))
     interactions = pd.DataFrame(
         {
-            "interaction_id": [f"I{i:08d}" for i in range(1, len(who) + 1)],
+            "interaction_id": [f"I{i:08d}" for i in carried.ids("interactions", len(who))],
             "contact_id": c_id[who],
             "channel": channel,
             "occurred_at": _ts(occurred),
@@ -475,20 +592,14 @@ def generate(options: GenerateOptions) -> dict[str, int]:
             "status": np.where(is_open, "open", "resolved"),
         }
     )
-    writer.write(interactions, "crm/interactions/interactions_0001.csv")
     # A malformed line appended by a broken export: too many fields.
-    with (out / "crm/interactions/interactions_0001.csv").open("a") as export:
-        export.write(
-            "I99999999,C0000001,phone,2024-01-01 00:00:00,ticket,agent,,AG001,open,EXTRA\n"
-        )
-    writer.bad_rows.append(
-        {
-            "file": "crm/interactions/interactions_0001.csv",
-            "line": len(interactions) + 2,
-            "rule": "well_formed_line",
-        }
+    broken = "I99999999,C0000001,phone,2024-01-01 00:00:00,ticket,agent,,AG001,open,EXTRA"
+    write(
+        interactions,
+        "crm/interactions/interactions_0001.csv",
+        appended=(broken, "well_formed_line"),
     )
-    counts["crm/interactions"] = len(interactions) + 1
+    carried.count("crm/interactions", len(interactions) + 1)
 
     # ---------------------------------------------------------------- surveys
     responders = rng.random(len(contacts)) < 0.35
@@ -502,7 +613,7 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     csat = rng.choice(np.arange(1, 6), size=len(r_idx), p=[0.05, 0.08, 0.17, 0.35, 0.35])
     surveys = pd.DataFrame(
         {
-            "response_id": [f"R{i:08d}" for i in range(1, len(r_idx) + 1)],
+            "response_id": [f"R{i:08d}" for i in carried.ids("responses", len(r_idx))],
             "contact_id": c_id[r_idx],
             "survey_type": survey_type,
             "score": np.where(survey_type == "nps", nps, csat).astype(str),
@@ -513,15 +624,15 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     for i in rng.choice(len(surveys), size=max(1, len(surveys) // 1000), replace=False):
         surveys.loc[i, "score"] = "11"
         bad_surveys[int(i)] = "range"
-    writer.write(surveys, "crm/survey_responses/survey_responses_0001.csv", bad_surveys)
-    counts["crm/survey_responses"] = len(surveys)
+    write(surveys, "crm/survey_responses/survey_responses_0001.csv", bad_surveys)
+    carried.count("crm/survey_responses", len(surveys))
 
     # ---------------------------------------------------------------- loyalty
     members = np.flatnonzero(
         (rng.random(len(contacts)) < 0.3) & contacts["contact_id"].str.startswith("C").values
     )
     events = []
-    eid = 0
+    eid = carried.last_id.get("loyalty", 0)
     tiers = ["bronze", "silver", "gold", "platinum"]
     m_enroll = c_created[members] + (rng.random(len(members)) * 30 * 86_400).astype("int64").astype(
         "timedelta64[s]"
@@ -563,24 +674,25 @@ def generate(options: GenerateOptions) -> dict[str, int]:
                         tiers[tier],
                     )
                 )
+    carried.last_id["loyalty"] = eid
     loyalty = pd.DataFrame(
         events, columns=["event_id", "contact_id", "event_type", "points", "occurred_at", "tier"]
     )
     loyalty["occurred_at"] = (
         _ts(loyalty["occurred_at"].values.astype("datetime64[s]")) if len(loyalty) else []
     )
-    writer.write(loyalty, "crm/loyalty_events/loyalty_events_0001.jsonl")
-    counts["crm/loyalty_events"] = len(loyalty)
+    write(loyalty, "crm/loyalty_events/loyalty_events_0001.jsonl")
+    carried.count("crm/loyalty_events", len(loyalty))
 
     # ---------------------------------------------------------------- campaign touches
     touched = np.flatnonzero(has_crm | marketing_only)
     t_idx = np.repeat(touched, rng.poisson(3, len(touched)))
     t_at = start + (rng.random(len(t_idx)) * horizon_s).astype("int64").astype("timedelta64[s]")
-    crm_email_shown = np.zeros(n + 1, dtype=bool)
+    crm_email_shown = np.zeros(n + 1, dtype=bool)  # by person id - first_person
     shown = contacts["email"].notna() & (contacts["email"] != PLACEHOLDER_EMAIL)
-    crm_email_shown[contacts.loc[shown, "person_id"].values] = True
+    crm_email_shown[contacts.loc[shown, "person_id"].values - first_person] = True
     by_email = marketing_only[t_idx] | (
-        (rng.random(len(t_idx)) < 0.2) & crm_email_shown[pid[t_idx]]
+        (rng.random(len(t_idx)) < 0.2) & crm_email_shown[pid[t_idx] - first_person]
     )
     touch_contact = np.array([contact_of_person.get(p) for p in pid[t_idx]], dtype=object)
     touch_contact = np.where(by_email, None, touch_contact)
@@ -588,7 +700,7 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     is_auto = persona[t_idx] == "auto"
     touches = pd.DataFrame(
         {
-            "touch_id": [f"T{i:08d}" for i in range(1, len(t_idx) + 1)],
+            "touch_id": [f"T{i:08d}" for i in carried.ids("touches", len(t_idx))],
             "touch_type": np.where(
                 is_auto & (rng.random(len(t_idx)) < 0.6),
                 _choice(rng, ["recommendation_click", "triggered_message"], len(t_idx)),
@@ -604,8 +716,8 @@ def generate(options: GenerateOptions) -> dict[str, int]:
         }
     )
     # A contact with a placeholder email keeps its touches by contact id only.
-    writer.write(touches, "crm/campaign_touches/campaign_touches_0001.csv")
-    counts["crm/campaign_touches"] = len(touches)
+    write(touches, "crm/campaign_touches/campaign_touches_0001.csv")
+    carried.count("crm/campaign_touches", len(touches))
     touch_emails = touches.loc[touches["email"].notna(), "email"]
     identity.append(
         pd.DataFrame(
@@ -634,8 +746,8 @@ def generate(options: GenerateOptions) -> dict[str, int]:
         }
     )
     # Social-only people without an email have no link, and are their own customers.
-    writer.write(profiles, "social/profiles/profiles_0001.csv")
-    counts["social/profiles"] = len(profiles)
+    write(profiles, "social/profiles/profiles_0001.csv")
+    carried.count("social/profiles", len(profiles))
     identity.append(
         pd.DataFrame(
             {
@@ -647,26 +759,28 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     )
 
     n_posts = max(10, options.days * 2)
-    posts = pd.DataFrame(
-        {
-            "post_id": [f"BP{i:06d}" for i in range(1, n_posts + 1)],
-            "platform": "twitter",
-            "posted_at": _ts(
-                start
-                + (np.sort(rng.random(n_posts)) * horizon_s)
-                .astype("int64")
-                .astype("timedelta64[s]")
-            ),
-            "text": _choice(
-                rng,
-                ["New arrivals are here", "Weekend sale", "Meet our makers", "Tips and tricks"],
-                n_posts,
-            ),
-            "campaign_id": _choice(rng, [f"CMP{i:03d}" for i in range(1, 25)], n_posts),
-        }
-    )
-    writer.write(posts, "social/brand_posts/brand_posts_0001.csv")
-    counts["social/brand_posts"] = len(posts)
+    posts = carried.posts
+    if posts is None:
+        posts = carried.posts = pd.DataFrame(
+            {
+                "post_id": [f"BP{i:06d}" for i in range(1, n_posts + 1)],
+                "platform": "twitter",
+                "posted_at": _ts(
+                    start
+                    + (np.sort(rng.random(n_posts)) * horizon_s)
+                    .astype("int64")
+                    .astype("timedelta64[s]")
+                ),
+                "text": _choice(
+                    rng,
+                    ["New arrivals are here", "Weekend sale", "Meet our makers", "Tips and tricks"],
+                    n_posts,
+                ),
+                "campaign_id": _choice(rng, [f"CMP{i:03d}" for i in range(1, 25)], n_posts),
+            }
+        )
+        writer.write(posts, "social/brand_posts/brand_posts_0001.csv")
+        carried.count("social/brand_posts", len(posts))
 
     s_who = np.repeat(np.arange(len(soc_idx)), rng.poisson(16, len(soc_idx)))
     s_start = first_seen[soc_idx][s_who]
@@ -695,7 +809,7 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     referred_person = referable[rng.integers(0, len(referable), len(s_who))]
     social = pd.DataFrame(
         {
-            "interaction_id": [f"SI{i:08d}" for i in range(1, len(s_who) + 1)],
+            "interaction_id": [f"SI{i:08d}" for i in carried.ids("social", len(s_who))],
             "profile_id": profiles["profile_id"].values[s_who],
             "interaction_type": s_type,
             "occurred_at": _ts(s_at),
@@ -706,12 +820,12 @@ def generate(options: GenerateOptions) -> dict[str, int]:
                 None,
             ),
             "referred_email": np.where(
-                s_type == "referral", email.iloc[referred_person - 1].values, None
+                s_type == "referral", email.iloc[referred_person - first_person - 1].values, None
             ),
         }
     )
-    writer.write(social, "social/interactions/interactions_0001.jsonl")
-    counts["social/interactions"] = len(social)
+    write(social, "social/interactions/interactions_0001.jsonl")
+    carried.count("social/interactions", len(social))
     referred = social["referred_email"].notna()
     identity.append(
         pd.DataFrame(
@@ -723,27 +837,4 @@ def generate(options: GenerateOptions) -> dict[str, int]:
         )
     )
 
-    # ---------------------------------------------------------------- truth
-    truth = out / "_truth"
-    truth.mkdir(parents=True, exist_ok=True)
-    ident = pd.concat(identity, ignore_index=True).drop_duplicates(["source", "record_id"])
-    ident.sort_values(["source", "record_id"]).to_csv(truth / "identity.csv", index=False)
-    pd.DataFrame(writer.bad_rows).sort_values(["file", "line"]).to_csv(
-        truth / "bad_rows.csv", index=False
-    )
-    (truth / "generation.json").write_text(
-        json.dumps(
-            {
-                "scale": options.scale,
-                "seed": options.seed,
-                "start": options.start.isoformat(),
-                "days": options.days,
-                "as_of": (options.end - timedelta(seconds=1)).date().isoformat(),
-                "placeholders": {"email": PLACEHOLDER_EMAIL, "phone": PLACEHOLDER_PHONE},
-                "rows": counts,
-            },
-            indent=2,
-            sort_keys=True,
-        )
-    )
-    return counts
+    return pd.concat(identity, ignore_index=True)

@@ -1,20 +1,22 @@
-"""A rerun with nothing new skips dbt, the mart gate and publishing; anything new builds.
+"""The benchmark at a small scale, which is also how a data engineer's day goes: a full
+build, a rerun with nothing new (skips dbt, the mart gate and publishing), then one more
+day of files across entities (builds incrementally and publishes). The smoke part asserts
+that `c360 bench` produces every figure, never what a timing is.
 
 (`--rebuild` only turns the skip off; the builds here already cover what it runs.)"""
 
-import shutil
+import gzip
+import json
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from ingestion.demo.generator import GenerateOptions, generate
+from orchestration.bench import append_markdown, run_benchmark, write_json
 from orchestration.cli import app
-from orchestration.lib.build_state import code_fingerprint, raw_fingerprint
-from orchestration.lib.settings import DBT_PROJECT_DIR
-from orchestration.runner import execute_job
+
+SCALE = 0.003
 
 
 def _materialized(outcome) -> set[str]:
@@ -31,87 +33,79 @@ def _published_run(serving: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("rerun")
-    landing, warehouse = root / "landing", root / "warehouse.duckdb"
-    serving = warehouse.with_name("serving.duckdb")
-    generate(GenerateOptions(out=landing, scale=0.003, seed=11))
-    results = {"first": execute_job(landing=landing, warehouse=warehouse)}
-    published_bytes = serving.read_bytes()
-    results["unchanged"] = execute_job(landing=landing, warehouse=warehouse)
-    unchanged_bytes = serving.read_bytes()
-    (landing / "crm" / "contacts" / "contacts_9001_late.csv").write_text(
-        "contact_id,created_at,email,phone,first_name\n"
-        "late-1,2024-01-01 00:00:00,late.arrival@example.org,,Ada\n"
+def bench(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("bench")
+    runs: dict[str, dict] = {}
+
+    def observe(name, outcome, warehouse):
+        serving = warehouse.with_name("serving.duckdb")
+        runs[name] = {
+            "outcome": outcome,
+            "serving": serving,
+            "served_bytes": serving.read_bytes(),
+            "served_run": _published_run(serving),
+            "landing": warehouse.parent / "landing",
+            "warehouse": warehouse,
+        }
+
+    result = run_benchmark(SCALE, workdir, seed=11, on_run=observe)
+    last = runs["incremental"]
+    cli = CliRunner().invoke(
+        app, ["run", "--landing", str(last["landing"]), "--warehouse", str(last["warehouse"])]
     )
-    results["new_file"] = execute_job(landing=landing, warehouse=warehouse)
-    cli = CliRunner().invoke(app, ["run", "--landing", str(landing), "--warehouse", str(warehouse)])
-    return results, serving, published_bytes, unchanged_bytes, cli
+    return result, runs, cli, workdir
 
 
-def test_first_run_builds_and_publishes(runs):
-    results, serving, *_ = runs
-    assert results["first"].success
-    assert "marts/dim_customer_360" in _materialized(results["first"])
-    assert _published_run(serving) != results["unchanged"].run_id
+def test_the_benchmark_produces_every_figure(bench, tmp_path):
+    result, _, _, workdir = bench
+    document = write_json([result], tmp_path / "BENCHMARKS.json")
+    size = document["sizes"][0]
+    for key in ("floor_s", "full_s", "full_over_floor", "incremental_s", "noop_s"):
+        assert size[key] > 0, key
+    assert size["incremental_over_full"] > 0 and 0 < size["quality_share"] < 1
+    assert size["peak_rss_mb"] > 0
+    assert {"dbt_models", "raw_quality_gate", "mart_quality_gate"} <= set(size["full_steps_s"])
+    assert "dbt_models" in size["incremental_steps_s"]
+    # the order lines counted independently: every line of the history delivery's files
+    history = next(workdir.glob("data_*")) / "deliveries" / "delivery_00"
+    lines = sum(
+        len(gzip.decompress(path.read_bytes()).decode().splitlines()) - 1  # less the header
+        for path in (history / "sales" / "order_lines").iterdir()
+    )
+    assert size["order_lines"] == lines
+    append_markdown(result, tmp_path / "BENCHMARKS.md")
+    row = (tmp_path / "BENCHMARKS.md").read_text().splitlines()[-1]
+    cells = [cell.strip() for cell in row.split("|")[1:-1]]
+    assert len(cells) == 15 and all(cells), row
+    assert json.loads((tmp_path / "BENCHMARKS.json").read_text())["sizes"][0] == size
 
 
-def test_rerun_with_nothing_new_skips_the_build_and_keeps_serving_byte_identical(runs):
-    results, _, published_bytes, unchanged_bytes, _ = runs
-    rerun = results["unchanged"]
-    assert rerun.success
+def test_the_full_build_builds_and_publishes(bench):
+    _, runs, _, _ = bench
+    full = runs["full"]
+    assert full["outcome"].success
+    assert "marts/dim_customer_360" in _materialized(full["outcome"])
+    assert full["served_run"] == full["outcome"].run_id
+
+
+def test_a_rerun_with_nothing_new_skips_the_build_and_keeps_serving_byte_identical(bench):
+    _, runs, _, _ = bench
+    rerun = runs["nothing_new"]["outcome"]
+    assert rerun.success and rerun.build_skipped
     assert not {k for k in _materialized(rerun) if k.startswith(("marts/", "serving/"))}
     assert {"mart_quality_gate", "serving__warehouse"} <= _skipped_steps(rerun)
-    assert rerun.build_skipped and not results["new_file"].build_skipped
-    assert unchanged_bytes == published_bytes
+    assert runs["nothing_new"]["served_bytes"] == runs["full"]["served_bytes"]
 
 
-def test_a_newly_landed_file_triggers_a_build(runs):
-    results, serving, *_ = runs
-    assert results["new_file"].success
-    assert "marts/dim_customer_360" in _materialized(results["new_file"])
-    assert _published_run(serving) == results["new_file"].run_id
+def test_one_more_day_of_files_builds_and_publishes(bench):
+    _, runs, _, _ = bench
+    day = runs["incremental"]["outcome"]
+    assert day.success and not day.build_skipped
+    assert "marts/dim_customer_360" in _materialized(day)
+    assert runs["incremental"]["served_run"] == day.run_id
 
 
-def test_the_cli_says_when_a_run_skipped_the_build(runs):
-    *_, cli = runs
+def test_the_cli_says_when_a_run_skipped_the_build(bench):
+    _, _, cli, _ = bench
     assert cli.exit_code == 0, cli.output
     assert "Nothing changed since the published build" in " ".join(cli.output.split())
-
-
-def test_code_fingerprint_changes_when_a_model_changes(tmp_path):
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    before = code_fingerprint(project, python_files=[])
-    assert code_fingerprint(project, python_files=[]) == before
-    model = project / "models" / "marts" / "core" / "dim_customer_360.sql"
-    model.write_text(model.read_text() + "\n-- edited\n")
-    assert code_fingerprint(project, python_files=[]) != before
-
-
-def test_raw_fingerprint_sees_rows_written_around_the_loader(tmp_path):
-    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        con.execute("create schema raw; create table raw.t (x int)")
-        empty = raw_fingerprint(con)
-        con.execute("insert into raw.t values (1)")
-        assert raw_fingerprint(con) != empty
-
-
-def _raw_metadata(outcome, table: str) -> dict:
-    [event] = [
-        e
-        for e in outcome.result.get_asset_materialization_events()
-        if e.asset_key == dg.AssetKey(["raw", table])
-    ]
-    return {k: v.value for k, v in event.materialization.metadata.items()}
-
-
-def test_raw_assets_report_the_table_rows_and_what_this_run_added(runs):
-    results, serving, *_ = runs
-    warehouse = serving.with_name("warehouse.duckdb")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        orders = con.execute("select count(*) from raw.sales__orders").fetchone()[0]
-    first = _raw_metadata(results["first"], "sales__orders")
-    rerun = _raw_metadata(results["unchanged"], "sales__orders")
-    assert first["dagster/row_count"] == first["rows_added"] == orders > 0
-    assert rerun["dagster/row_count"] == orders and rerun["rows_added"] == 0
