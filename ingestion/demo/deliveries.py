@@ -177,7 +177,9 @@ def _delivery_of(
     key = "|".join(str(record.get(k)) for k in contract.primary_key)
     day = _day(record, contract.as_of_event_times)
     if contract.name in plan.always_on_time:
-        return 0 if day is None or day < first_daily else 1 + (day - first_daily).days
+        if day is None or day < first_daily:
+            return 0
+        return min(1 + (day - first_daily).days, plan.daily_deliveries)
     if day is None or day < first_daily:
         late = _fraction(contract.name, key, "very late") < plan.very_late_share
         return plan.daily_deliveries if late and day is not None else 0
