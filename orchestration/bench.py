@@ -42,6 +42,13 @@ class BenchResult:
     step_seconds: dict[str, float]
     incremental_step_seconds: dict[str, float]
     peak_rss_mb: float
+    # how the data was made (measured when it was generated, kept with the cached files)
+    generate_s: float | None = None
+    generate_peak_rss_mb: float | None = None
+    rows: dict[str, int] | None = None
+    # dbt's own timing of its slowest models (run_results.json), full and incremental
+    models_full_s: dict[str, float] | None = None
+    models_incremental_s: dict[str, float] | None = None
 
     @property
     def full_over_floor(self) -> float:
@@ -72,6 +79,11 @@ class BenchResult:
             "incremental_steps_s": {
                 k: round(v, 2) for k, v in self.incremental_step_seconds.items()
             },
+            "generate_s": self.generate_s,
+            "generate_peak_rss_mb": self.generate_peak_rss_mb,
+            "rows": self.rows,
+            "slowest_models_full_s": self.models_full_s,
+            "slowest_models_incremental_s": self.models_incremental_s,
         }
 
 
@@ -149,6 +161,24 @@ def baseline_load_seconds(landing: Path, database: Path) -> float:
 RunObserver = Callable[[str, object, Path], None]
 
 
+def slowest_models(top: int = 8) -> dict[str, float]:
+    """dbt's execution time of its slowest nodes in the latest invocation (dagster-dbt
+    writes each to its own folder under target/)."""
+    from orchestration.lib.settings import DBT_PROJECT_DIR
+
+    results = sorted(
+        (DBT_PROJECT_DIR / "target").glob("dbt_models-*/run_results.json"),
+        key=lambda path: path.stat().st_mtime,
+    )
+    if not results:
+        return {}
+    timings = {
+        r["unique_id"].split(".")[-1]: round(r.get("execution_time") or 0.0, 2)
+        for r in json.loads(results[-1].read_text()).get("results", [])
+    }
+    return dict(sorted(timings.items(), key=lambda kv: -kv[1])[:top])
+
+
 def _timed_run(
     name: str, landing: Path, warehouse: Path, on_run: RunObserver | None
 ) -> tuple[float, dict[str, float]]:
@@ -196,11 +226,23 @@ def run_benchmark(
     data = workdir / f"data_v2_scale{scale}_seed{seed}"
     if not (data / "ready").exists():
         shutil.rmtree(data, ignore_errors=True)
-        generate(GenerateOptions(out=data / "generated", scale=scale, seed=seed))
+        with TreeMemorySampler() as generation_memory:
+            start = time.perf_counter()
+            rows = generate(GenerateOptions(out=data / "generated", scale=scale, seed=seed))
+            generate_s = time.perf_counter() - start
         split_into_deliveries(
             data / "generated", data / "deliveries", DeliveryPlan(daily_deliveries=1)
         )
-        (data / "ready").touch()
+        (data / "ready").write_text(
+            json.dumps(
+                {
+                    "generate_s": round(generate_s, 1),
+                    "generate_peak_rss_mb": round(generation_memory.peak_bytes / 2**20),
+                    "rows": rows,
+                }
+            )
+        )
+    made = json.loads((data / "ready").read_text() or "{}")
     history, last_day = data / "deliveries" / "delivery_00", data / "deliveries" / "delivery_01"
     files_mb = sum(p.stat().st_size for p in history.rglob("*") if p.is_file()) / 1e6
     order_lines = duckdb.sql(
@@ -213,10 +255,12 @@ def run_benchmark(
     _landing_copy(history, landing)
     with TreeMemorySampler() as memory:
         full, steps = _timed_run("full", landing, warehouse, on_run)
+        models_full = slowest_models()
         # nothing new: files skip, dbt is skipped
         noop, _ = _timed_run("nothing_new", landing, warehouse, on_run)
         _landing_copy(last_day, landing)
         incremental, incremental_steps = _timed_run("incremental", landing, warehouse, on_run)
+        models_incremental = slowest_models()
     return BenchResult(
         scale=scale,
         order_lines=order_lines,
@@ -228,6 +272,11 @@ def run_benchmark(
         step_seconds=steps,
         incremental_step_seconds=incremental_steps,
         peak_rss_mb=memory.peak_bytes / 2**20,
+        generate_s=made.get("generate_s"),
+        generate_peak_rss_mb=made.get("generate_peak_rss_mb"),
+        rows=made.get("rows"),
+        models_full_s=models_full,
+        models_incremental_s=models_incremental,
     )
 
 
@@ -263,24 +312,30 @@ HEADER = (
 )
 
 
-def _slowest(steps: dict[str, float]) -> str:
+def _slowest(steps: dict[str, float], top: int = 4) -> str:
     return ", ".join(
         f"{name} {seconds:.1f}s"
-        for name, seconds in sorted(steps.items(), key=lambda kv: -kv[1])[:4]
+        for name, seconds in sorted(steps.items(), key=lambda kv: -kv[1])[:top]
     )
 
 
+DETAIL_MARKER = "\n## Latest run in detail\n"
+
+
 def append_markdown(result: BenchResult, path: Path) -> None:
+    """A row in the history table; the detail section (``write_details``) stays last."""
     if not path.exists():
         path.write_text(
-            "# Benchmarks\n\nWritten by `c360 bench` (never by hand). Targets (2 cores): a full "
+            "# Benchmarks\n\nThe tables and the detail section are written by `c360 bench`; "
+            "the analysis, when there is one, by hand from them. Targets (2 cores): a full "
             "build at most 3x the floor (DuckDB alone loading the same files); the daily "
             "incremental run at most 10% of the full build and a run with nothing new at most "
             "15 s; quality gates at most 15% of the full build; under 4 GiB at 10M order lines.\n"
         )
-    if HEADER not in path.read_text():
-        with path.open("a") as handle:  # a new table whenever the columns change
-            handle.write("\n" + HEADER)
+    text = path.read_text()
+    head, marker, detail = text.partition(DETAIL_MARKER)
+    if HEADER not in head:  # a new table whenever the columns change
+        head = head.rstrip("\n") + "\n\n" + HEADER
     line = (
         f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {platform.machine()} {_cpus()} cpu | "
         f"{result.scale} | {result.order_lines:,} | {result.files_mb:.1f} | {result.floor_s:.1f} | "
@@ -289,8 +344,48 @@ def append_markdown(result: BenchResult, path: Path) -> None:
         f"{result.peak_rss_mb:.0f} | {_slowest(result.step_seconds)} | "
         f"{_slowest(result.incremental_step_seconds)} |\n"
     )
-    with path.open("a") as handle:
-        handle.write(line)
+    path.write_text(head.rstrip("\n") + "\n" + line + marker + detail)
+
+
+def write_details(results: list[BenchResult], path: Path) -> None:
+    """Replace the detail section at the end of BENCHMARKS.md with this invocation's:
+    versions, rows per entity, how the data was made, and where the time went."""
+    import importlib.metadata
+
+    versions = ", ".join(
+        f"{name} {importlib.metadata.version(name)}"
+        for name in ("duckdb", "dbt-core", "dbt-duckdb", "dagster", "great-expectations")
+    )
+    lines = [
+        f"Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {_cpus()} "
+        f"cpu, {_memory_gib():.0f} GiB; Python {platform.python_version()}, {versions}.",
+    ]
+    for r in results:
+        lines += ["", f"### {r.order_lines:,} order lines (scale {r.scale})", ""]
+        if r.generate_s is not None:
+            lines.append(
+                f"- Data generated in {r.generate_s:.0f} s, peak {r.generate_peak_rss_mb:,.0f} MB "
+                "(process tree); rows: "
+                + ", ".join(f"{k} {v:,}" for k, v in sorted((r.rows or {}).items()))
+                + "."
+            )
+        lines += [
+            f"- Floor {r.floor_s:.1f} s; full build {r.full_s:.1f} s ({r.full_over_floor:.1f}x); "
+            f"nothing new {r.noop_s:.1f} s; daily incremental {r.incremental_s:.1f} s "
+            f"({r.incremental_over_full:.0%} of full); quality gates {r.quality_share:.0%} of "
+            f"full; peak {r.peak_rss_mb:,.0f} MB.",
+            f"- Full build by step: {_slowest(r.step_seconds, 8)}.",
+            f"- Full build, slowest dbt models: {_slowest(r.models_full_s or {}, 8)}.",
+            f"- Daily incremental by step: {_slowest(r.incremental_step_seconds, 8)}.",
+            f"- Daily incremental, slowest dbt models: "
+            f"{_slowest(r.models_incremental_s or {}, 8)}.",
+        ]
+    head = path.read_text().partition(DETAIL_MARKER)[0] if path.exists() else ""
+    path.write_text(head.rstrip("\n") + "\n" + DETAIL_MARKER + "\n" + "\n".join(lines) + "\n")
+
+
+def _memory_gib() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 
 
 def _cpus() -> int:

@@ -353,7 +353,7 @@ def bench(
 ) -> None:
     """Measure the floor, a full build, the daily incremental run and a run with nothing
     new, per size; append to BENCHMARKS.md and write BENCHMARKS.json."""
-    from orchestration.bench import append_markdown, run_benchmark, write_json
+    from orchestration.bench import append_markdown, run_benchmark, write_details, write_json
 
     scales = [_scale_of(n) for n in lines] + list(scale) or [0.2]
     results = []
@@ -371,6 +371,7 @@ def bench(
             f"{result.peak_rss_mb:.0f} MB"
         )
     write_json(results, json_output)
+    write_details(results, output)
     console.print(f"-> {output}, {json_output}")
 
 

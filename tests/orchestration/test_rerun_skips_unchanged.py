@@ -13,7 +13,13 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.bench import append_markdown, run_benchmark, write_json
+from orchestration.bench import (
+    DETAIL_MARKER,
+    append_markdown,
+    run_benchmark,
+    write_details,
+    write_json,
+)
 from orchestration.cli import app
 
 SCALE = 0.003
@@ -73,10 +79,18 @@ def test_the_benchmark_produces_every_figure(bench, tmp_path):
         for path in (history / "sales" / "order_lines").iterdir()
     )
     assert size["order_lines"] == lines
-    append_markdown(result, tmp_path / "BENCHMARKS.md")
-    row = (tmp_path / "BENCHMARKS.md").read_text().splitlines()[-1]
+    assert size["rows"]["sales/order_lines"] >= lines and size["generate_s"] > 0
+    assert size["slowest_models_full_s"] and size["slowest_models_incremental_s"]
+    markdown = tmp_path / "BENCHMARKS.md"
+    append_markdown(result, markdown)
+    write_details([result], markdown)
+    row = next(line for line in markdown.read_text().splitlines() if line.startswith("| 20"))
     cells = [cell.strip() for cell in row.split("|")[1:-1]]
     assert len(cells) == 15 and all(cells), row
+    detail = markdown.read_text().partition(DETAIL_MARKER)[2]
+    slowest_model = next(iter(size["slowest_models_full_s"]))
+    assert f"slowest dbt models: {slowest_model}" in detail
+    assert f"sales/order_lines {size['rows']['sales/order_lines']:,}" in detail
     assert json.loads((tmp_path / "BENCHMARKS.json").read_text())["sizes"][0] == size
 
 
