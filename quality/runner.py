@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from quality import gx_duckdb
+from quality import data_docs, gx_duckdb
 from quality.suites import ERROR, QualityContext, SuiteSpec
 from warehouse.connection import connect
 
@@ -168,6 +168,7 @@ def run_suites(
     # progress bars are for notebooks; in a pipeline they only flood the step log
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     _forget_previous_runs(context, data_docs_dir, [s.name for s in present])
+    started = datetime.now(UTC)
     source_name = f"warehouse_{run_id}".replace("-", "_")
     datasource = context.data_sources.add_or_update_sql(
         name=source_name, connection_string=gx_duckdb.connection_string(str(warehouse_path))
@@ -213,11 +214,29 @@ def run_suites(
                 )
             outcomes.append(outcome)
         if data_docs_dir is not None:
-            context.build_data_docs()
+            _build_data_docs(context, data_docs_dir, started, [s.name for s in present])
     finally:
         datasource.get_execution_engine().engine.dispose()
     _store(warehouse_path, run_id, outcomes, present)
     return outcomes
+
+
+def _build_data_docs(context, project_root: Path, started: datetime, suites: list[str]) -> None:
+    """Render this run's result pages and its suites' pages only (GX would otherwise render
+    every stored result again on every run), then make the site readable offline."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    data_docs.prune(project_root)
+    new_results = [
+        key
+        for key in context.validation_results_store.list_keys()
+        if key.run_id.run_time and key.run_id.run_time >= started
+    ]
+    suite_pages = [ExpectationSuiteIdentifier(name=name) for name in suites]
+    context.build_data_docs(resource_identifiers=new_results + suite_pages, build_index=False)
+    data_docs.make_offline(project_root)
 
 
 def _forget_previous_runs(context, project_root: Path | None, suite_names: list[str]) -> None:

@@ -3,24 +3,12 @@ browser (Debian's Chromium driven by Playwright) with every chart drawn, no cons
 error and no network request."""
 
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.browser import CHROMIUM, FLAGS
 from warehouse.connection import connection
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# as the machine's notes advise: no background traffic to a closed network
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

@@ -66,6 +66,8 @@ class RunSettings:
     alert_webhook_url: str = ""
     # emails and phones in the serving database: "hashed" (salted) or "clear"
     serving_personal_data: str = "hashed"
+    # also publish the serving tables to this PostgreSQL database (libpq URL or key=value)
+    postgres_dsn: str = ""
     # event times outside this window are quarantined (ingestion.contract_sql.EventWindow)
     event_window: EventWindow = EventWindow()
 
@@ -133,6 +135,7 @@ def resolve_settings(
         dagster_home=_path("", env, "DAGSTER_HOME", data_dir / "dagster"),
         sensor_settle_seconds=_seconds(None, env, "C360_SENSOR_SETTLE_SECONDS", 60.0),
         alert_webhook_url=env.get("C360_ALERT_WEBHOOK_URL", "").strip(),
+        postgres_dsn=env.get("C360_POSTGRES_DSN", "").strip(),
         serving_personal_data=_choice(
             env, "C360_SERVING_PERSONAL_DATA", ("hashed", "clear"), "hashed"
         ),

@@ -7,10 +7,13 @@ import uuid
 
 import pandas as pd
 import pytest
+from playwright.sync_api import sync_playwright
 
 from orchestration.runner import run_pipeline
+from quality.data_docs import SITE
 from quality.runner import run_suites
 from quality.suites import SuiteSpec, all_suites
+from tests.browser import CHROMIUM, FLAGS
 from tests.conftest import build_demo_warehouse
 from warehouse.connection import connection
 
@@ -216,19 +219,43 @@ def test_error_failure_blocks_publish_and_serving_keeps_the_last_good_run(built)
     ) in failed
 
 
-def test_data_docs_are_built(built):
+def test_data_docs_list_raw_and_mart_suites_and_read_offline(built):
+    """After a passing and a failing run: the index lists every suite validated (as the
+    warehouse recorded them) with its latest result, and it and a result page open in a
+    real browser with no request beyond the file itself."""
     from orchestration.lib.settings import resolve_settings
 
-    index = (
-        resolve_settings(warehouse_path=str(built[1])).reports
-        / "gx"
-        / "gx"
-        / "uncommitted"
-        / "data_docs"
-        / "local_site"
-        / "index.html"
-    )
-    assert index.exists() and "marts.dim_customer_360.error" in index.read_text()
+    site = resolve_settings(warehouse_path=str(built[1])).reports / "gx" / SITE
+    with connection(built[1], read_only=True) as con:
+        validated = {
+            r[0] for r in con.execute("select distinct suite from quality.check_results").fetchall()
+        }
+    assert {s.split(".")[0] for s in validated} == {"raw", "marts"}
+    pages = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        requests, errors = [], []
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        for name, path in (("index", site / "index.html"), ("result", None)):
+            if path is None:  # the latest result of the suite that failed
+                row = page.locator("tr", has_text="raw.sales__orders.error")
+                path = site / row.locator("td").nth(2).locator("a").get_attribute("href")
+            page.goto(path.as_uri(), wait_until="load")
+            pages[name] = (path.as_uri(), page.inner_text("body"))
+        browser.close()
+    assert errors == []
+    assert requests == [uri for uri, _ in pages.values()]
+    index = pages["index"][1]
+    assert "Raw tables" in index and "Marts" in index
+    for suite in validated:
+        assert suite in index, suite
+    failed_row = next(line for line in index.splitlines() if "raw.sales__orders.error" in line)
+    assert "failed" in failed_row
+    result = pages["result"][1]
+    assert "Status: Failed" in result and "values must never be null" in result
+    assert "1 unexpected values found" in result
 
 
 def test_validation_runs_in_the_database_without_loading_the_table(tmp_path, monkeypatch):

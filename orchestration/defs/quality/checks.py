@@ -97,7 +97,7 @@ def _build(name: str, suites: list[SuiteSpec], with_docs: bool) -> dg.AssetCheck
     return _check
 
 
-raw_quality_gate = _build("raw_quality_gate", raw_suites(), with_docs=False)
+raw_quality_gate = _build("raw_quality_gate", raw_suites(), with_docs=True)
 mart_quality_gate = _build("mart_quality_gate", mart_suites(), with_docs=True)
 
 defs = dg.Definitions(

@@ -10,6 +10,7 @@ from orchestration.lib.retry import retry_when_transient
 from orchestration.lib.settings import C360Settings, as_of_date_for_run
 from orchestration.report import build_report
 from orchestration.serving import export_parquet, publish_serving_database
+from orchestration.serving_postgres import publish_to_postgres
 from quality.runner import blocking_failures
 from warehouse.connection import connection
 
@@ -28,8 +29,9 @@ def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
     """The serving database BI tools read: every ``marts`` table copied from the working
     file only after this run's error-severity quality checks passed, emails and phones as
     salted hashes unless clear values are opted in, then swapped in atomically, and the
-    analytical report drawn from it. A failed run leaves the previous serving file and
-    report untouched."""
+    analytical report drawn from it; with ``C360_POSTGRES_DSN`` the same tables are
+    published to PostgreSQL too. A failed run leaves the previous serving file and report
+    untouched."""
     settings = c360.resolve()
     with retry_when_transient(context):
         failures = blocking_failures(settings.warehouse, context.run.run_id)
@@ -50,6 +52,10 @@ def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
             None if settings.serving_personal_data == "clear" else salt(settings.warehouse),
         )
     exported = export_parquet(settings.serving, settings.exports, context.run.run_id)
+    on_postgres = {}
+    if settings.postgres_dsn:  # a second target, for BI tools without a DuckDB driver
+        with retry_when_transient(context):
+            on_postgres = publish_to_postgres(settings.serving, settings.postgres_dsn)
     report = build_report(settings.serving, settings.reports / "report.html")
     return dg.MaterializeResult(
         metadata={
@@ -57,6 +63,7 @@ def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
             "report": dg.MetadataValue.path(str(report)),
             "parquet": dg.MetadataValue.path(str(exported)),
             "personal_data": settings.serving_personal_data,
+            "postgres_tables": len(on_postgres),
             **published,
         }
     )

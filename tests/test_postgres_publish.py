@@ -1,0 +1,174 @@
+"""The optional PostgreSQL target against a real PostgreSQL server (Debian's, started here
+in a scratch folder): every served table arrives with its rows, values, types and
+comments, and publishing again swaps in the new run whole."""
+
+import glob
+import hashlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+
+from orchestration.serving_postgres import postgres_type, publish_to_postgres
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A PostgreSQL server of its own: initdb, start, stop. PostgreSQL refuses to run as
+    root, so as root it runs as the ``postgres`` user the Debian package creates."""
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    assert binaries, "Debian's postgresql is not installed (make postgres installs it)"
+    bin_dir = Path(binaries[-1])
+    root = Path(tempfile.mkdtemp(prefix="c360-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        account = pwd.getpwnam("postgres")
+        os.chown(root, account.pw_uid, account.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", _free_port()
+    subprocess.run(
+        [*as_user, bin_dir / "initdb", "-D", data, "-U", "c360", "-A", "trust", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {root} -c listen_addresses='' -c fsync=off"
+    subprocess.run(
+        [
+            *as_user,
+            bin_dir / "pg_ctl",
+            "-D",
+            data,
+            "-o",
+            options,
+            "-w",
+            "-l",
+            root / "log",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"host={root} port={port} user=c360 dbname=postgres"
+    finally:
+        subprocess.run([*as_user, bin_dir / "pg_ctl", "-D", data, "-m", "immediate", "stop"])
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _normal(value):
+    """One text form per value on both sides (DuckDB's and psycopg's Python values)."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return None if value is None else str(value)
+
+
+def _checksum(rows) -> tuple[int, str]:
+    lines = sorted("\x1f".join(str(_normal(v)) for v in row) for row in rows)
+    return len(lines), hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def published(demo_build, postgres):
+    _, warehouse = demo_build
+    serving = warehouse.with_name("serving.duckdb")
+    copied = publish_to_postgres(serving, postgres)
+    return serving, copied
+
+
+def test_every_served_table_round_trips_with_its_rows_and_values(published, postgres):
+    serving, copied = published
+    with duckdb.connect(str(serving), read_only=True) as source:
+        tables = source.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = current_database()"
+        ).fetchall()
+        assert {f"{s}.{t}" for s, t in tables} == set(copied)
+        assert any(s == "marts" for s, _ in tables)
+        with psycopg.connect(postgres) as pg:
+            for schema, table in tables:
+                columns = source.execute(
+                    "select column_name, data_type from duckdb_columns() where schema_name = ? "
+                    "and table_name = ? and database_name = current_database() "
+                    "order by column_index",
+                    [schema, table],
+                ).fetchall()
+                # nested values travel as text: compare them as DuckDB writes them
+                select = ", ".join(
+                    f'"{c}"' if postgres_type(t) else f'cast("{c}" as varchar)' for c, t in columns
+                )
+                expected = _checksum(
+                    source.execute(f'select {select} from "{schema}"."{table}"').fetchall()
+                )
+                names = ", ".join(f'"{c}"' for c, _ in columns)
+                actual = _checksum(
+                    pg.execute(f'select {names} from "{schema}"."{table}"').fetchall()
+                )
+                assert actual == expected, f"{schema}.{table}"
+                assert copied[f"{schema}.{table}"] == expected[0]
+
+
+def test_types_and_comments_arrive(published, postgres):
+    serving, _ = published
+    with duckdb.connect(str(serving), read_only=True) as source:
+        documented = source.execute(
+            "select table_name, column_name, data_type, comment from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = 'dim_customer_360' "
+            "and database_name = current_database()"
+        ).fetchall()
+    with psycopg.connect(postgres) as pg:
+        arrived = {
+            column: (data_type, comment)
+            for column, data_type, comment in pg.execute(
+                "select a.attname, format_type(a.atttypid, a.atttypmod), "
+                "col_description(a.attrelid, a.attnum) from pg_attribute a "
+                "where a.attrelid = 'marts.dim_customer_360'::regclass and a.attnum > 0"
+            ).fetchall()
+        }
+        table_comment = pg.execute(
+            "select obj_description('marts.dim_customer_360'::regclass)"
+        ).fetchone()[0]
+    assert table_comment
+    for _, column, data_type, comment in documented:
+        assert arrived[column][1] == comment, column
+        expected = postgres_type(data_type) or "text"
+        assert arrived[column][0].replace("double precision", "double precision") in (
+            expected,
+            expected.replace("timestamp", "timestamp without time zone"),
+            expected.replace("timestamptz", "timestamp with time zone"),
+        ), column
+
+
+def test_publishing_again_swaps_the_new_run_in_whole(published, postgres, tmp_path):
+    serving, _ = published
+    changed = tmp_path / "serving.duckdb"
+    shutil.copy(serving, changed)
+    with duckdb.connect(str(changed)) as con:
+        con.execute("update audit.publish_log set run_id = 'the-next-run'")
+        con.execute("delete from marts.dim_customer_360 where true")
+    publish_to_postgres(changed, postgres)
+    with psycopg.connect(postgres) as pg:
+        assert pg.execute("select run_id from audit.publish_log").fetchall() == [("the-next-run",)]
+        assert pg.execute("select count(*) from marts.dim_customer_360").fetchone() == (0,)
+        leftovers = pg.execute(
+            "select nspname from pg_namespace where nspname like '%\\_\\_publishing'"
+        ).fetchall()
+    assert leftovers == []
