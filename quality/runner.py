@@ -214,28 +214,24 @@ def run_suites(
                 )
             outcomes.append(outcome)
         if data_docs_dir is not None:
-            _build_data_docs(context, data_docs_dir, started, [s.name for s in present])
+            _build_data_docs(context, data_docs_dir, started)
     finally:
         datasource.get_execution_engine().engine.dispose()
     _store(warehouse_path, run_id, outcomes, present)
     return outcomes
 
 
-def _build_data_docs(context, project_root: Path, started: datetime, suites: list[str]) -> None:
-    """Render this run's result pages and its suites' pages only (GX would otherwise render
-    every stored result again on every run), then make the site readable offline."""
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-    )
-
+def _build_data_docs(context, project_root: Path, started: datetime) -> None:
+    """Render this run's result pages only: GX would otherwise render every stored result
+    again on every run. The suites' own pages are not rendered either: a result page lists
+    every expectation of its suite with its outcome. Then make the site readable offline."""
     data_docs.prune(project_root)
     new_results = [
         key
         for key in context.validation_results_store.list_keys()
         if key.run_id.run_time and key.run_id.run_time >= started
     ]
-    suite_pages = [ExpectationSuiteIdentifier(name=name) for name in suites]
-    context.build_data_docs(resource_identifiers=new_results + suite_pages, build_index=False)
+    context.build_data_docs(resource_identifiers=new_results, build_index=False)
     data_docs.make_offline(project_root)
 
 
