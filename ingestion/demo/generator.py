@@ -193,15 +193,8 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     counts: dict[str, int] = {}
     if shards > 1:
         catalogs = _draw_catalogs(np.random.default_rng([options.seed, 0]), options)
-        for frame, relative, key in (
-            (
-                catalogs.managers,
-                "crm/account_managers/account_managers.csv",
-                "crm/account_managers",
-            ),
-            (catalogs.products, "sales/products/products.parquet", "sales/products"),
-            (catalogs.posts, "social/brand_posts/brand_posts_0001.csv", "social/brand_posts"),
-        ):
+        for name, (_, relative, key) in CATALOGS.items():
+            frame = getattr(catalogs, name)
             writer.write(frame, relative)
             counts[key] = len(frame)
     specs = [_Shard(k, int(bounds[k]), int(bounds[k + 1]), catalogs) for k in range(shards)]
@@ -317,6 +310,31 @@ def _draw_posts(rng: np.random.Generator, options: GenerateOptions) -> pd.DataFr
     )
 
 
+CATALOGS = {  # name: how it is drawn, where it is written, its key in the counts
+    "managers": (
+        _draw_managers,
+        "crm/account_managers/account_managers.csv",
+        "crm/account_managers",
+    ),
+    "products": (_draw_products, "sales/products/products.parquet", "sales/products"),
+    "posts": (_draw_posts, "social/brand_posts/brand_posts_0001.csv", "social/brand_posts"),
+}
+
+
+def _catalog(
+    name: str, shard: _Shard, rng: np.random.Generator, options: GenerateOptions, writer: _Writer
+) -> pd.DataFrame:
+    """A shared catalog: the one drawn for every shard, or, in a single pass, drawn here at
+    its place in the random stream (so scales up to 1 keep the files they always had)."""
+    if shard.catalogs is not None:
+        return getattr(shard.catalogs, name)
+    draw, relative, key = CATALOGS[name]
+    frame = draw(rng, options)
+    writer.write(frame, relative)
+    shard.count(key, len(frame))
+    return frame
+
+
 def _draw_catalogs(rng: np.random.Generator, options: GenerateOptions) -> _Catalogs:
     return _Catalogs(
         _draw_managers(rng, options), _draw_products(rng, options), _draw_posts(rng, options)
@@ -382,12 +400,7 @@ def _generate_shard(
     first_seen = start + (rng.random(n) * horizon_s * 0.85).astype("timedelta64[s]")
 
     # ---------------------------------------------------------------- account managers
-    if shard.catalogs is None:
-        managers = _draw_managers(rng, options)
-        writer.write(managers, "crm/account_managers/account_managers.csv")
-        carried.count("crm/account_managers", len(managers))
-    else:
-        managers = shard.catalogs.managers
+    managers = _catalog("managers", shard, rng, options, writer)
     n_managers = len(managers)
 
     # ---------------------------------------------------------------- CRM contacts
@@ -537,12 +550,7 @@ def _generate_shard(
     )
 
     # ---------------------------------------------------------------- products
-    if shard.catalogs is None:
-        products = _draw_products(rng, options)
-        writer.write(products, "sales/products/products.parquet")
-        carried.count("sales/products", len(products))
-    else:
-        products = shard.catalogs.products
+    products = _catalog("products", shard, rng, options, writer)
     n_products = len(products)
 
     # ---------------------------------------------------------------- orders (buy till you die)
@@ -857,12 +865,7 @@ def _generate_shard(
         )
     )
 
-    if shard.catalogs is None:
-        posts = _draw_posts(rng, options)
-        writer.write(posts, "social/brand_posts/brand_posts_0001.csv")
-        carried.count("social/brand_posts", len(posts))
-    else:
-        posts = shard.catalogs.posts
+    posts = _catalog("posts", shard, rng, options, writer)
     n_posts = len(posts)
 
     s_who = np.repeat(np.arange(len(soc_idx)), rng.poisson(16, len(soc_idx)))
