@@ -88,7 +88,9 @@ def _summary(outcome) -> None:
         console.print("[yellow]The warehouse is in use by another run: no summary.[/yellow]")
     console.print(f"Working warehouse: {settings.warehouse}")
     console.print(f"Serving database (BI, read-only): {settings.serving}")
-    console.print(f"Data Docs: {settings.reports / 'gx'}")
+    from quality.data_docs import SITE
+
+    console.print(f"Data Docs (quality results): {settings.reports / 'gx' / SITE / 'index.html'}")
     if (settings.reports / "report.html").exists():
         console.print(f"Report (open in a browser): {settings.reports / 'report.html'}")
     if (settings.exports / "latest").exists():
