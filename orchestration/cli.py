@@ -363,8 +363,11 @@ def bench(
         folder = (workdir / f"scale_{each}").resolve()
         folder.mkdir(parents=True, exist_ok=True)
         result = run_benchmark(each, folder)
-        append_markdown(result, output)
         results.append(result)
+        # written after each size: a larger size that fails keeps the smaller ones
+        append_markdown(result, output)
+        write_json([result], json_output)
+        write_details(results, output)
         console.print(
             f"{result.order_lines:,} order lines: floor {result.floor_s:.1f}s, full build "
             f"{result.full_s:.1f}s ({result.full_over_floor:.1f}x), daily incremental "
@@ -372,8 +375,6 @@ def bench(
             f"new {result.noop_s:.1f}s, GX share {result.quality_share:.0%}, peak "
             f"{result.peak_rss_mb:.0f} MB"
         )
-    write_json(results, json_output)
-    write_details(results, output)
     console.print(f"-> {output}, {json_output}")
 
 

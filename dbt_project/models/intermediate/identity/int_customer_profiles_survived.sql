@@ -1,6 +1,11 @@
 -- One row per customer_key: best profile values by survivorship. For each attribute the
 -- most trusted source wins (CRM contact, then sales customer, then social profile, then an
 -- email seen on a touch), and within a source the most recently updated record.
+--
+-- The preference is ranked once per customer with a window (a sort, which DuckDB spills
+-- to disk), so each attribute is an arg_min over an integer: at 10M order lines an
+-- arg_min per attribute over a struct key, and a distinct list, held more than the 2 GB
+-- limit in memory.
 with records as (
     select * from {{ ref('int_identity_records_unioned') }}
 ),
@@ -13,39 +18,42 @@ ranked as (
     select
         components.customer_key,
         records.*,
-        case records.record_source
-            when 'crm_contact' then 1
-            when 'sales_customer' then 2
-            when 'social_profile' then 3
-            else 4
-        end as trust_rank,
-        coalesce(records.updated_at, records.first_seen_at) as recency_at
+        row_number() over (
+            partition by components.customer_key
+            order by
+                case records.record_source
+                    when 'crm_contact' then 1
+                    when 'sales_customer' then 2
+                    when 'social_profile' then 3
+                    else 4
+                end,
+                coalesce(records.updated_at, records.first_seen_at, timestamp '1970-01-01') desc,
+                records.record_id
+        ) as preference
     from records
     inner join components on records.record_key = components.record_key
 )
 
 select
     customer_key,
-    arg_min(
-        first_name,
-        struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)
-    ) filter (where first_name is not null) as first_name,
-    arg_min(
-        last_name,
-        struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)
-    ) filter (where last_name is not null) as last_name,
-    arg_min(
-        email, struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)
-    ) filter (where email is not null and not {{ is_junk_email('email') }}) as email,
-    arg_min(
-        phone, struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)
-    ) filter (where not {{ is_junk_phone('phone') }}) as phone,
-    arg_min(
-        country,
-        struct_pack(t := trust_rank, r := -epoch(coalesce(recency_at, timestamp '1970-01-01')), id := record_id)
-    ) filter (where country is not null) as country,
+    arg_min(first_name, preference) filter (where first_name is not null) as first_name,
+    arg_min(last_name, preference) filter (where last_name is not null) as last_name,
+    arg_min(email, preference) filter (
+        where email is not null and not {{ is_junk_email('email') }}
+    ) as email,
+    arg_min(phone, preference) filter (where not {{ is_junk_phone('phone') }}) as phone,
+    arg_min(country, preference) filter (where country is not null) as country,
     min(first_seen_at) as first_seen_at,
-    list_sort(list(distinct record_source)) as sources_seen_in,
+    -- the sources in alphabetical order
+    list_filter(
+        [
+            case when bool_or(record_source = 'crm_contact') then 'crm_contact' end,
+            case when bool_or(record_source = 'email_seen') then 'email_seen' end,
+            case when bool_or(record_source = 'sales_customer') then 'sales_customer' end,
+            case when bool_or(record_source = 'social_profile') then 'social_profile' end
+        ],
+        source -> source is not null
+    ) as sources_seen_in,
     count(*) as source_records,
     bool_or(record_source = 'crm_contact') as has_crm_contact,
     bool_or(record_source = 'sales_customer') as has_sales_account,
