@@ -22,10 +22,10 @@ def test_every_connection_applies_the_configured_limits(tmp_path, monkeypatch):
     with connection(tmp_path / "w.duckdb") as con:
         memory, threads, temp, ordered = _settings(con)
     assert memory.startswith("667") and threads == 1 and temp == str(spill)  # 700 MB in MiB
-    assert ordered is False
+    assert ordered is True  # the loader's line numbers name rows in files
     dbt_connection = duckdb.connect(str(tmp_path / "dbt.duckdb"))
     Plugin("warehouse", {}).configure_connection(dbt_connection)
-    assert _settings(dbt_connection) == (memory, 1, str(spill), False)
+    assert _settings(dbt_connection) == (memory, 1, str(spill), False)  # dbt's tables
 
 
 def test_the_default_memory_limit_is_two_gigabytes(tmp_path, monkeypatch):

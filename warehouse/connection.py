@@ -48,17 +48,10 @@ def resource_limits() -> dict[str, str]:
 
 def apply_resource_limits(con: duckdb.DuckDBPyConnection) -> None:
     """Set the limits on ``con``'s database instance (every connection to the same file
-    in this process shares them); dbt applies them through ``warehouse.dbt_plugin``.
-
-    Insertion order is not preserved: DuckDB then writes a large table without holding
-    rows back to keep their order, which is much of what a full build needs in memory at
-    10M order lines (DuckDB's advice for memory-bound loads). No model, test or export
-    relies on the physical order of rows; every ordered output says ``order by``, and
-    the mart hashes (``scripts/mart_hashes.py``) are the same with and without it."""
+    in this process shares them); dbt applies them through ``warehouse.dbt_plugin``."""
     for setting, value in resource_limits().items():
         literal = str(int(value)) if setting == "threads" else "'" + value.replace("'", "''") + "'"
         con.execute(f"set {setting} = {literal}")
-    con.execute("set preserve_insertion_order = false")
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
