@@ -19,7 +19,7 @@ import dagster as dg
 from orchestration.jobs import BUILD_JOB
 from orchestration.lib.dead_runs import close_dead_runs, run_tags
 from orchestration.lib.instance import open_instance
-from orchestration.lib.run_logging import root_message
+from orchestration.lib.run_logging import close_run_log, root_message
 from orchestration.lib.settings import RunSettings, resolve_settings
 
 SERVING_ASSET = dg.AssetKey(["serving", "warehouse"])
@@ -131,6 +131,7 @@ def execute_job(
             tags=run_tags(),
             raise_on_error=False,
         )
+    close_run_log(result.run_id)
     return RunOutcome(result, settings)
 
 

@@ -96,6 +96,15 @@ def file_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     return logger
 
 
+def close_run_log(run_id: str) -> None:
+    """Close the run's log file: Dagster has no end-of-run hook for a logger, and a file
+    left open is one handle per run for the life of the process (a ResourceWarning)."""
+    logger = logging.getLogger(f"c360.file.{run_id}")
+    for handler in logger.handlers:
+        handler.close()
+    logger.handlers = []
+
+
 LOGGERS = {
     "console": dg.colored_console_logger,
     "c360_progress": progress_logger,
