@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -261,6 +262,107 @@ def report(
         raise typer.Exit(2)
     path = build_report(settings.serving, out or settings.reports / "report.html")
     console.print(f"Report: {path}")
+
+
+metrics_app = typer.Typer(
+    help="The metrics layer (dbt semantic models queried with MetricFlow) on the serving database.",
+    no_args_is_help=True,
+)
+app.add_typer(metrics_app, name="metrics")
+
+
+def _serving_or_exit(warehouse: Path | None) -> Path:
+    from orchestration.lib.settings import resolve_settings
+
+    settings = resolve_settings(warehouse_path=str(warehouse or ""))
+    if not settings.serving.exists():
+        console.print(
+            f"[red]No serving database at {settings.serving}: run `c360 run` first.[/red]"
+        )
+        raise typer.Exit(2)
+    return settings.serving
+
+
+WAREHOUSE_HELP = "Working DuckDB file whose serving database to read (default C360_WAREHOUSE_PATH)."
+
+
+@metrics_app.command("list")
+def metrics_list() -> None:
+    """Every metric with its type, description and the categories it can be grouped by,
+    then the tables of the serving database's ``metrics`` schema."""
+    import duckdb
+
+    from orchestration.lib.semantic_manifest import load_semantic_manifest, saved_queries
+    from orchestration.metrics_layer import list_metrics, metricflow_engine
+
+    with duckdb.connect() as con:
+        metrics = list_metrics(metricflow_engine(con))
+    for m in metrics:
+        console.print(f"[bold]{m.name}[/bold] ({m.type}): {m.description}", highlight=False)
+        console.print(
+            "  group by metric_time__<day|week|month|quarter|year>, " + ", ".join(m.dimensions),
+            highlight=False,
+        )
+    console.print("\n[bold]Published tables[/bold] (serving database, schema metrics):")
+    for saved in saved_queries(load_semantic_manifest()):
+        params = saved["query_params"]
+        by = [_column_of(item) for item in params["group_by"]]
+        console.print(
+            f"  metrics.{saved['name']}: {', '.join(params['metrics'])} by {', '.join(by)}",
+            highlight=False,
+        )
+
+
+def _column_of(group_by: str) -> str:
+    """A saved query's group-by as its output column: ``TimeDimension('metric_time',
+    'month')`` is metric_time__month, ``Dimension('order__channel')`` order__channel."""
+    names = re.findall(r"'([^']+)'", group_by)
+    return "__".join(names)
+
+
+@metrics_app.command("query")
+def metrics_query(
+    metrics: list[str] = typer.Option(..., "--metric", "-m", help="A metric (repeat the flag)."),
+    group_by: list[str] = typer.Option(
+        [], "--group-by", "-g", help="e.g. metric_time__month, customer__lifecycle_stage."
+    ),
+    where: list[str] = typer.Option(
+        [], help="A MetricFlow filter, e.g. \"{{ Dimension('order__channel') }} = 'web'\"."
+    ),
+    order_by: list[str] = typer.Option([], help="A metric or group-by; '-' first for descending."),
+    limit: int | None = typer.Option(None, help="At most this many rows."),
+    csv: Path | None = typer.Option(None, help="Write the result to this CSV file."),
+    show_sql: bool = typer.Option(False, "--sql", help="Print the SQL MetricFlow generated."),
+    warehouse: Path | None = typer.Option(None, help=WAREHOUSE_HELP),
+) -> None:
+    """Query metrics from the serving database (read-only; what BI tools see)."""
+    import duckdb
+    from metricflow_semantics.errors.error_classes import MetricFlowException
+
+    from orchestration.metrics_layer import metric_sql, metricflow_engine
+
+    serving = _serving_or_exit(warehouse)
+    with duckdb.connect(str(serving), read_only=True) as con:
+        try:
+            sql = metric_sql(
+                metricflow_engine(con), metrics, group_by, where, order_by or group_by, limit
+            )
+        except MetricFlowException as exc:
+            console.print(f"[red]{str(exc).strip()}[/red]")
+            raise typer.Exit(2) from exc
+        if show_sql:
+            console.print(sql, markup=False, highlight=False)
+        result = con.sql(sql)
+        if csv:
+            result.write_csv(str(csv))
+            console.print(f"{len(result):,} rows -> {csv}")
+            return
+        table = Table(*result.columns)
+        for row in result.fetchall():
+            table.add_row(
+                *("" if v is None else f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row)
+            )
+        console.print(table)
 
 
 @app.command()

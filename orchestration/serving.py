@@ -20,7 +20,8 @@ from orchestration.lib.personal_data import PersonalDataLeak, find_clear_emails,
 from warehouse.connection import connection
 from warehouse.faults import crash_point
 
-SERVED_SCHEMAS = ("marts", "quality")
+SERVED_SCHEMAS = ("marts", "metrics", "quality")
+EXPORTED_SCHEMAS = ("marts", "metrics")
 
 
 class PublishFailed(RuntimeError):
@@ -29,7 +30,7 @@ class PublishFailed(RuntimeError):
 
 # What BI drivers get, whatever the data (README, "How BI tools connect"): counts as
 # BIGINT (DuckDB's sums of integers are HUGEINT, which many drivers cannot read), a month
-# as the DATE of its first day, money as DECIMAL(18, 4).
+# as the DATE of its first day, money as DECIMAL(18, 4) (sums included).
 MONEY_SUFFIXES = ("_clv",)
 
 
@@ -41,6 +42,8 @@ def bi_typed(expression: str, column: str, data_type: str) -> str:
         return f"cast({value} as bigint) as {alias}"
     if column.endswith("_month") and data_type.startswith("TIMESTAMP"):
         return f"cast({value} as date) as {alias}"
+    if data_type.startswith("DECIMAL(38,"):  # a sum of money: DuckDB widens to 38 digits
+        return f"cast({value} as decimal(18, 4)) as {alias}"
     if column.endswith(MONEY_SUFFIXES) and data_type in ("DOUBLE", "FLOAT"):
         return f"cast({value} as decimal(18, 4)) as {alias}"
     return f"{value} as {alias}" if value != alias else alias
@@ -215,18 +218,20 @@ def _write_copy(
 
 
 def export_parquet(serving: Path, exports: Path, run_id: str, keep: int = 3) -> Path:
-    """Every published mart as Parquet, from the serving copy (hashed personal data):
-    ``<exports>/<run id>/marts/<table>.parquet``, then ``<exports>/latest`` pointed at
-    that folder. Keeps the last ``keep`` runs' folders."""
+    """Every published mart and metrics table as Parquet, from the serving copy (hashed
+    personal data): ``<exports>/<run id>/<schema>/<table>.parquet``, then
+    ``<exports>/latest`` pointed at that folder. Keeps the last ``keep`` runs' folders."""
     folder = exports / run_id
     shutil.rmtree(folder, ignore_errors=True)
-    (folder / "marts").mkdir(parents=True)
     with duckdb.connect(str(serving), read_only=True) as con:
-        for (name,) in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
-        ).fetchall():
-            target = sql_str(str(folder / "marts" / f"{name}.parquet"))
-            con.execute(f"copy marts.{ident(name)} to {target} (format parquet)")
+        for schema in EXPORTED_SCHEMAS:
+            (folder / schema).mkdir(parents=True)
+            for (name,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = ? order by 1",
+                [schema],
+            ).fetchall():
+                target = sql_str(str(folder / schema / f"{name}.parquet"))
+                con.execute(f"copy {schema}.{ident(name)} to {target} (format parquet)")
     latest = exports / "latest"
     pointer = exports / f".latest-{run_id}"
     pointer.unlink(missing_ok=True)

@@ -346,34 +346,41 @@ def test_every_served_table_and_column_is_documented_with_bi_types(built):
         ).fetchall()
         types = con.execute(
             "select table_name, column_name, data_type from duckdb_columns() "
-            "where schema_name in ('marts', 'quality', 'audit')"
+            "where schema_name in ('marts', 'metrics', 'quality', 'audit')"
         ).fetchall()
         tables = con.execute("select count(*) from duckdb_tables()").fetchone()[0]
-    assert tables >= 30  # 27 marts, 2 quality tables, the publish log
+        metric_tables = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'metrics'"
+        ).fetchone()[0]
+    assert tables >= 40  # 27 marts, 10 metrics tables, 2 quality tables, the publish log
+    assert metric_tables >= 10  # the saved queries and the time spine
     assert undocumented_tables == [] and undocumented_columns == []
     assert [t for t in types if t[2] == "HUGEINT"] == []
     # a month is the DATE of its first day (active_previous_month is a count)
     assert {t[2] for t in types if t[1].endswith("_month") and t[2] != "BIGINT"} == {"DATE"}
     assert {t[2] for t in types if t[1].endswith("_clv")} == {"DECIMAL(18,4)"}
+    assert {t[2] for t in types if t[2].startswith("DECIMAL")} == {"DECIMAL(18,4)", "DECIMAL(5,4)"}
     assert ("publish_log", "as_of", "DATE") in types
 
 
-def test_every_mart_is_exported_as_parquet_with_a_latest_pointer(built):
+def test_every_mart_and_metrics_table_is_exported_as_parquet_with_a_latest_pointer(built):
     _, warehouse = built
     exports = warehouse.with_name("exports")
     with connection(warehouse.with_name("serving.duckdb"), read_only=True) as con:
         run_id = con.execute("select run_id from audit.publish_log").fetchone()[0]
-        served = dict(
-            con.execute(
-                "select table_name, estimated_size from duckdb_tables() where schema_name = 'marts'"
-            ).fetchall()
-        )
+        served = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where schema_name in ('marts', 'metrics')"
+        ).fetchall()
         counts = {
-            name: con.execute(f"select count(*) from marts.{name}").fetchone()[0] for name in served
+            f"{schema}/{name}": con.execute(f"select count(*) from {schema}.{name}").fetchone()[0]
+            for schema, name in served
         }
         exported = {
-            path.stem: con.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0]
-            for path in (exports / "latest" / "marts").glob("*.parquet")
+            f"{path.parent.name}/{path.stem}": con.execute(
+                f"select count(*) from read_parquet('{path}')"
+            ).fetchone()[0]
+            for path in (exports / "latest").glob("*/*.parquet")
         }
     assert (exports / "latest").resolve().name == run_id
-    assert exported == counts and len(exported) > 25
+    assert exported == counts and len(exported) > 35

@@ -23,6 +23,7 @@ STEP_LABELS = {
     "raw_quality_gate": "raw quality gate (GX)",
     "dbt_models": "dbt build: models and tests",
     "mart_quality_gate": "mart quality gate (GX)",
+    "metric_tables": "metrics layer: MetricFlow saved queries",
     "serving__warehouse": "publish: serving database",
 }
 

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.defs.ingestion.assets import WAREHOUSE_POOL
+from orchestration.defs.serving.metrics import METRIC_TABLES
 from orchestration.defs.transform.assets import dbt_models
 from orchestration.lib.dbt import dbt_project
 from orchestration.lib.personal_data import personal_columns, salt
@@ -21,12 +22,12 @@ PUBLISHED_MARTS = sorted(key for key in dbt_models.keys if key.path[0] == "marts
 @dg.asset(
     key=["serving", "warehouse"],
     group_name="serving",
-    deps=PUBLISHED_MARTS,
+    deps=[*PUBLISHED_MARTS, *(spec.key for spec in METRIC_TABLES)],
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
 )
 def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
-    """The serving database BI tools read: every ``marts`` table copied from the working
+    """The serving database BI tools read: every ``marts`` and ``metrics`` table copied from the working
     file only after this run's error-severity quality checks passed, emails and phones as
     salted hashes unless clear values are opted in, then swapped in atomically, and the
     analytical report drawn from it; with ``C360_POSTGRES_DSN`` the same tables are

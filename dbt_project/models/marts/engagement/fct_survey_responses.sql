@@ -29,6 +29,18 @@ select
     {{ dbt.date_trunc('month', 'responses.responded_date') }} as response_month,
     responses.nps_class,
     responses.is_csat_satisfied,
+    -- NPS counts each customer's latest answer in the month (domain.md): the metrics layer
+    -- sums this flag, fct_feedback_monthly picks the same answer with arg_max
+    coalesce(
+        responses.survey_type = 'nps' and row_number() over (
+            partition by
+                contact_keys.customer_key,
+                responses.survey_type,
+                {{ dbt.date_trunc('month', 'responses.responded_date') }}
+            order by responses.responded_at desc, responses.response_id desc
+        ) = 1,
+        false
+    ) as is_latest_nps_of_month,
     coalesce(history.lifecycle_stage, 'unknown') as lifecycle_stage_at_response,
     coalesce(rfm.rfm_segment, 'no_purchase') as rfm_segment,
     {{ as_of_date() }} as as_of_date
