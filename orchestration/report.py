@@ -214,8 +214,50 @@ def clv_distribution(con: duckdb.DuckDBPyConnection) -> Section:
     )
     reading = (
         f"Median {data['predicted_clv'].median():,.2f}; the top fifth of customers hold "
-        f"{share:.0%} of predicted value. A backtest of this model is not built yet."
+        f"{share:.0%} of predicted value."
     )
+    return Section(title, reading, _svg(figure))
+
+
+def clv_backtest(con: duckdb.DuckDBPyConnection) -> Section:
+    title = "CLV backtest: predicted against actual purchases in the holdout"
+    data = _frame(
+        con,
+        "select b.model, b.calibration_frequency, b.calibration_end, b.holdout_end, "
+        "b.actual_purchases, b.predicted_purchases, p.selected from marts.fct_clv_backtest b "
+        "left join (select distinct model, selected from marts.clv_model_parameters) p "
+        "using (model) order by b.model, b.calibration_frequency",
+    )
+    if data.empty or data["predicted_purchases"].isna().all():
+        return _empty(title, "No backtest: too few customers before the holdout to fit.")
+    start, end = (pd.Timestamp(data[c].iloc[0]).date() for c in ("calibration_end", "holdout_end"))
+    figure, axes = plt.subplots(figsize=(7, 3))
+    chosen = data[data["selected"].fillna(False).astype(bool)]
+    chosen = chosen if not chosen.empty else data[data["model"] == data["model"].iloc[0]]
+    model = chosen["model"].iloc[0]
+    labels = chosen["calibration_frequency"].tolist()
+    axes.plot(labels, chosen["actual_purchases"], marker="o", color=PALETTE[0], label="actual")
+    for colour, (name, rows) in zip(PALETTE[1:], data.groupby("model"), strict=False):
+        style = "-" if name == model else ":"
+        axes.plot(
+            labels,
+            rows["predicted_purchases"],
+            style,
+            marker=".",
+            color=colour,
+            label=f"{name} predicted" + (" (used)" if name == model else ""),
+        )
+    axes.set_xlabel("repeat purchase days before the holdout")
+    axes.set_ylabel("purchase days in the holdout")
+    axes.legend(frameon=False)
+    actual = chosen["actual_purchases"].sum()
+    predicted = chosen["predicted_purchases"].sum()
+    reading = (
+        f"Fitted up to {start}, {model} predicted {predicted:,.0f} purchase days to {end} "
+        f"where customers made {actual:,}: {predicted / actual - 1:+.0%} on the total"
+        if actual
+        else f"Nobody bought between {start} and {end}"
+    ) + "; the model closest over the rows predicts the CLV above."
     return Section(title, reading, _svg(figure))
 
 
@@ -322,6 +364,7 @@ SECTIONS: tuple[Callable[[duckdb.DuckDBPyConnection], Section], ...] = (
     rfm_segments,
     nps_csat,
     clv_distribution,
+    clv_backtest,
     aarrr,
     loyalty,
     social_sentiment,

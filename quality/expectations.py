@@ -145,6 +145,26 @@ def fct_feedback_monthly(suite: SuiteSpec, ctx: QualityContext) -> list[gxe.Expe
     ]
 
 
+# how far the selected CLV model's holdout total may miss before the warn check fails
+CLV_BACKTEST_MAX_ERROR = 0.25
+
+
+def fct_clv_backtest(suite: SuiteSpec, ctx: QualityContext) -> list[gxe.Expectation]:
+    return [
+        gxe.UnexpectedRowsExpectation(
+            description=f"the selected model's predicted holdout purchases within "
+            f"{CLV_BACKTEST_MAX_ERROR:.0%} of the actual ones (fitted models only)",
+            unexpected_rows_query=(
+                "select * from (select model, sum(actual_purchases) as actual, "
+                "sum(predicted_purchases) as predicted from {batch} "
+                "where model in (select model from marts.clv_model_parameters where selected) "
+                "and status = 'fitted' group by model) as totals "
+                f"where actual > 0 and abs(predicted - actual) > {CLV_BACKTEST_MAX_ERROR} * actual"
+            ),
+        ),
+    ]
+
+
 def build_expectations(suite: SuiteSpec, ctx: QualityContext) -> list[gxe.Expectation]:
     """The expectations of ``suite``: its builder is the function named by the suite."""
     return globals()[suite.expectations](suite, ctx)

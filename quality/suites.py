@@ -64,6 +64,13 @@ MART_SUITES = (
         "Over-merging and match-rate guard",
     ),
     SuiteSpec("marts", "fct_feedback_monthly", ERROR, "fct_feedback_monthly", "CSAT in range"),
+    SuiteSpec(
+        "marts",
+        "fct_clv_backtest",
+        WARN,
+        "fct_clv_backtest",
+        "The CLV model's holdout prediction within 25% of what customers bought",
+    ),
 )
 
 

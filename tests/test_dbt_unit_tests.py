@@ -2,12 +2,9 @@
 edges, ...): they check the SQL on fixed rows, so the suite runs them once, against a
 built warehouse, instead of every production build running them."""
 
-import json
 import shutil
-import subprocess
 
-from orchestration.lib.dbt import DBT_EXECUTABLE
-from orchestration.lib.settings import DBT_PROJECT_DIR
+from tests.dbt_cli import run_dbt
 
 
 def test_every_dbt_unit_test_passes(demo_build, tmp_path):
@@ -15,24 +12,7 @@ def test_every_dbt_unit_test_passes(demo_build, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy2(built, warehouse)
     dbt_vars = {"warehouse_path": str(warehouse), "as_of_date": "2024-12-31"}
-    result = subprocess.run(
-        [
-            str(DBT_EXECUTABLE),
-            "test",
-            "--select",
-            "test_type:unit",
-            "--vars",
-            json.dumps(dbt_vars),
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = run_dbt(["test", "--select", "test_type:unit"], dbt_vars, tmp_path / "target")
     assert result.returncode == 0, result.stdout[-3000:]
     summary = [line for line in result.stdout.splitlines() if "Done. PASS=" in line]
     passed = int(summary[-1].split("PASS=")[1].split()[0])

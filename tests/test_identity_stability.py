@@ -2,16 +2,14 @@
 data leaves every existing key alone, and a record bridging two customers merges them
 into one surviving key, with the merge logged."""
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ingestion.demo.generator import GenerateOptions, generate
 from ingestion.loader import load_landing
-from orchestration.lib.settings import DBT_PROJECT_DIR, as_of_date_for_run, resolve_settings
+from orchestration.lib.settings import as_of_date_for_run, resolve_settings
+from tests.dbt_cli import run_dbt
 from warehouse.connection import connection
 
 
@@ -23,24 +21,7 @@ def run_pipeline(landing: Path, warehouse: Path) -> bool:
         load_landing(con, landing, batch_id=f"batch-{len(list(landing.rglob('*')))}")
         settings = resolve_settings(landing_dir=str(landing), warehouse_path=str(warehouse))
         dbt_vars = settings.dbt_vars(as_of_date_for_run(settings, con))
-    dbt = Path(sys.executable).with_name("dbt")
-    completed = subprocess.run(
-        [
-            str(dbt),
-            "build",
-            "--quiet",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(warehouse.parent / "dbt_target"),
-            "--vars",
-            json.dumps(dbt_vars),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    completed = run_dbt(["build", "--quiet"], dbt_vars, warehouse.parent / "dbt_target")
     print(completed.stdout[-3000:], completed.stderr[-3000:])
     return completed.returncode == 0
 

@@ -183,3 +183,43 @@ def test_repeat_purchase_rate_and_first_cohort_match_the_export(retail, export):
     assert [r[0] for r in rows] == [len(cohort)] * months
     assert [r[1] for r in rows] == expected_active
     assert [r[2] for r in rows] == pytest.approx([a / len(cohort) for a in expected_active])
+
+
+def test_churn_risk_puts_long_silent_one_time_buyers_in_the_high_band(retail, export):
+    """On a year of real data both BG/NBD and MBG/NBD fit almost no dropout, so P(alive)
+    alone calls every silent one-time buyer safe; the silence rule must not. Expected
+    bands are recomputed from the export: the 90th percentile of the gaps between a
+    customer's consecutive invoice days, and each one-time buyer's days since buying."""
+    _, warehouse, _ = retail
+    invoices = _completed_invoices(export)
+    days = invoices.assign(day=invoices["at"].dt.normalize()).drop_duplicates(["customer", "day"])
+    days = days.sort_values(["customer", "day"])
+    gaps = days.groupby("customer")["day"].diff().dt.days.dropna()
+    p90 = gaps.quantile(0.9)  # linear interpolation, as quantile_cont
+    as_of = export["ordered_at"].max().normalize()
+    per_customer = days.groupby("customer").agg(purchase_days=("day", "size"), last=("day", "max"))
+    silent = (as_of - per_customer["last"]).dt.days
+    one_time = per_customer["purchase_days"] == 1
+    with connection(warehouse, read_only=True) as con:
+        bands = (
+            con.execute(
+                "select m.record_id as customer, c.churn_risk from marts.fct_customer_clv c "
+                "join marts.customer_identity_map m using (customer_key) "
+                "where m.record_source = 'sales_customer'"
+            )
+            .df()
+            .set_index("customer")["churn_risk"]
+        )
+        gap_p90 = con.execute(
+            "select p90_gap_days from intermediate.int_repeat_purchase_gaps"
+        ).fetchone()[0]
+    assert gap_p90 == pytest.approx(p90)
+    long_silent = silent[one_time & (silent > 180)].index
+    beyond_p90 = silent[one_time & (silent > p90)].index
+    print(
+        f"online retail: p90 gap {p90:.0f} days; one-time buyers silent > 180 days "
+        f"{len(long_silent)}, high {(bands[long_silent] == 'high').mean():.1%}"
+    )
+    assert len(long_silent) > 300
+    assert (bands[beyond_p90] == "high").all()
+    assert (bands[long_silent] == "high").mean() > 0.5

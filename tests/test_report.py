@@ -40,7 +40,7 @@ def test_every_publish_writes_the_report_and_it_renders_offline(built):
         browser.close()
     assert errors == []
     assert requests == [report.as_uri()]  # the file itself, nothing else
-    assert len(titles) == 10 and len(drawn) == 10
+    assert len(titles) == 11 and len(drawn) == 11
     assert all(width > 100 and shapes > 10 for width, shapes in drawn)
 
 

@@ -70,6 +70,8 @@ class RunSettings:
     postgres_dsn: str = ""
     # event times outside this window are quarantined (ingestion.contract_sql.EventWindow)
     event_window: EventWindow = EventWindow()
+    # the CLV backtest fits on everything up to as-of minus this many weeks, predicts them
+    clv_holdout_weeks: int = 26
 
     @property
     def exports(self) -> Path:
@@ -89,6 +91,7 @@ class RunSettings:
             "warehouse_path": str(self.warehouse),
             "as_of_date": as_of_date.isoformat(),
             "save_identity_state": self.as_of is None,
+            "clv_holdout_weeks": self.clv_holdout_weeks,
         }
 
 
@@ -146,7 +149,17 @@ def resolve_settings(
             or EventWindow().earliest,
             future_days=int(_seconds(None, env, "C360_FUTURE_TOLERANCE_DAYS", 2.0)),
         ),
+        clv_holdout_weeks=_weeks(env, "C360_CLV_HOLDOUT_WEEKS", 26),
     )
+
+
+def _weeks(environ: Mapping[str, str], variable: str, default: int) -> int:
+    text = environ.get(variable, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise SettingsError(f"{variable} must be a whole number of weeks (1 or more), got {text!r}")
+    return int(text)
 
 
 def _choice(

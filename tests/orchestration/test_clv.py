@@ -1,5 +1,5 @@
-"""BG/NBD + Gamma-Gamma: parameters recovered from simulated data, derivation of the model
-inputs (same-day merge), and degenerate inputs."""
+"""BG/NBD, MBG/NBD + Gamma-Gamma: parameters recovered from simulated data, the holdout
+backtest on simulated customers, MBG/NBD's view of one-time buyers, degenerate inputs."""
 
 import numpy as np
 import pytest
@@ -11,8 +11,9 @@ TRUE_GG = {"p": 6.25, "q": 3.74, "v": 15.44}
 TOLERANCE = 0.15  # relative, on every parameter (documented in the CLV model docs)
 
 
-def simulate(n: int, seed: int = 1):
-    """Customers from the BG/NBD and Gamma-Gamma generative stories, observed for 39-78 weeks."""
+def simulate(n: int, seed: int = 1, holdout: float = 0.0):
+    """Customers from the BG/NBD and Gamma-Gamma generative stories, observed for 39-78
+    weeks (T), then ``holdout`` weeks more: (x, t_x, T, m, purchases in the holdout)."""
     rng = np.random.default_rng(seed)
     lam = rng.gamma(TRUE_BGNBD["r"], 1 / TRUE_BGNBD["alpha"], n)
     p_drop = rng.beta(TRUE_BGNBD["a"], TRUE_BGNBD["b"], n)
@@ -21,23 +22,27 @@ def simulate(n: int, seed: int = 1):
     x = np.zeros(n)
     t_x = np.zeros(n)
     m = np.zeros(n)
+    later = np.zeros(n)
     for i in range(n):
         t, spend = 0.0, []
         while True:
             t += rng.exponential(1 / lam[i])
-            if t > T[i]:
+            if t > T[i] + holdout:
                 break
-            x[i] += 1
-            t_x[i] = t
-            spend.append(rng.gamma(TRUE_GG["p"], 1 / nu[i]))
+            if t > T[i]:
+                later[i] += 1
+            else:
+                x[i] += 1
+                t_x[i] = t
+                spend.append(rng.gamma(TRUE_GG["p"], 1 / nu[i]))
             if rng.random() < p_drop[i]:
                 break
         m[i] = np.mean(spend) if spend else 0.0
-    return x, t_x, T, m
+    return x, t_x, T, m, later
 
 
 def test_parameters_are_recovered_from_simulated_customers():
-    x, t_x, T, m = simulate(20_000)
+    x, t_x, T, m, _ = simulate(20_000)
     bgnbd = clv.fit_bgnbd(x, t_x, T)
     gg = clv.fit_gamma_gamma(x, m)
     fitted = {
@@ -55,7 +60,7 @@ def test_parameters_are_recovered_from_simulated_customers():
 
 
 def test_predictions_are_sane():
-    x, t_x, T, m = simulate(5_000, seed=2)
+    x, t_x, T, m, _ = simulate(5_000, seed=2)
     bgnbd = clv.fit_bgnbd(x, t_x, T)
     gg = clv.fit_gamma_gamma(x, m)
     alive = clv.probability_alive(bgnbd, x, t_x, T)
@@ -67,6 +72,35 @@ def test_predictions_are_sane():
     recent = clv.expected_purchases(bgnbd, 52, np.array([10.0]), np.array([50.0]), np.array([52.0]))
     stale = clv.expected_purchases(bgnbd, 52, np.array([10.0]), np.array([5.0]), np.array([52.0]))
     assert recent[0] > stale[0]
+
+
+def test_backtest_predicts_simulated_customers_within_five_percent():
+    x, t_x, T, _, holdout = simulate(20_000, seed=3, holdout=39)
+    rows, fits = clv.backtest(x, t_x, T, holdout, holdout_length=39)
+    actual = int(holdout.sum())
+    predicted = sum(r.predicted_purchases for r in rows if r.model == clv.BG_NBD)
+    print(f"simulated holdout: actual {actual}, BG/NBD predicted {predicted:.0f}")
+    assert sum(r.actual_purchases for r in rows if r.model == clv.BG_NBD) == actual
+    assert predicted == pytest.approx(actual, rel=0.05)
+    # per calibration repeat count too, where there are enough purchases to judge
+    judged = [r for r in rows if r.model == clv.BG_NBD and r.actual_purchases >= 300]
+    assert len(judged) >= 3
+    for row in judged:
+        assert row.predicted_purchases == pytest.approx(row.actual_purchases, rel=0.15)
+    # the data are BG/NBD's: the backtest picks it, or MBG/NBD only when it does as well
+    errors = {m: clv.backtest_error(rows, m) for m in clv.FREQUENCY_MODELS}
+    assert errors[clv.choose_model(rows)] == min(errors.values())
+
+
+def test_mbg_nbd_lets_one_time_buyers_drop_out():
+    x, t_x, T, _, _ = simulate(5_000, seed=4)
+    mbg = clv.fit_bgnbd(x, t_x, T, clv.MBG_NBD)
+    once = np.zeros(3)
+    alive = clv.probability_alive(mbg, once, once, np.array([1.0, 26.0, 78.0]))
+    assert (alive < 1).all() and alive[0] > alive[1] > alive[2]  # silence lowers it
+    bg = clv.fit_bgnbd(x, t_x, T)
+    assert (clv.probability_alive(bg, once, once, np.array([1.0, 26.0, 78.0])) == 1).all()
+    assert (clv.expected_purchases(mbg, 52, x, t_x, T) >= 0).all()
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,8 @@
-"""Grain: one row per model parameter of this run's CLV fit (BG/NBD r, alpha, a, b and
-Gamma-Gamma p, q, v), with the log-likelihood, the customers it was fitted on and the
-calibration end (the as-of date). When the data cannot support a fit, one row with
+"""Grain: one row per model parameter of this run's CLV fits (BG/NBD and MBG/NBD r, alpha,
+a, b; Gamma-Gamma p, q, v), with the log-likelihood, the customers fitted on, the
+calibration end (the as-of date) and whether the model is the one used for predictions
+(`selected`: the frequency model with the smallest error in this run's backtest,
+fct_clv_backtest, and Gamma-Gamma). When the data cannot support a fit, one row with
 status `not_fitted` and the reason; predictions are then null."""
 
 import pandas as pd
@@ -19,6 +21,7 @@ SCHEMA = pa.schema(
         ("parameter", pa.string()),
         ("value", pa.float64()),
         ("log_likelihood", pa.float64()),
+        ("selected", pa.bool_()),
         ("status", pa.string()),
         ("reason", pa.string()),
     ]
@@ -27,50 +30,59 @@ SCHEMA = pa.schema(
 
 def _table(rows: list[dict]) -> pa.Table:
     return pa.Table.from_pandas(
-        pd.DataFrame(rows)[SCHEMA.names], schema=SCHEMA, preserve_index=False
+        pd.DataFrame(rows, columns=SCHEMA.names), schema=SCHEMA, preserve_index=False
     )
+
+
+def _backtest_rows(backtest: pd.DataFrame) -> list[clv.BacktestRow]:
+    return [
+        clv.BacktestRow(
+            model=r.model,
+            calibration_frequency=r.calibration_frequency,
+            customers=int(r.customers),
+            actual_purchases=int(r.actual_purchases),
+            predicted_purchases=None if pd.isna(r.predicted_purchases) else r.predicted_purchases,
+        )
+        for r in backtest.itertuples()
+    ]
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     # a fixed row order: the optimiser's path (and so the last digits) depends on it
     inputs = dbt.ref("int_clv_inputs").df().sort_values("customer_key", ignore_index=True)
+    chosen = clv.choose_model(_backtest_rows(dbt.ref("fct_clv_backtest").df()))
     as_of = pd.Timestamp(dbt.config.get("as_of_date")).date()
     unit = f"{dbt.config.get('clv_time_unit_days')} days"
     base = {"time_unit": unit, "calibration_end": as_of, "customers": len(inputs)}
     reason = clv.check_fit_possible(inputs["frequency"].to_numpy())
     if reason:
         clv.warn_not_fitted(reason)
-        return _table(
-            [
-                {
-                    **base,
-                    "model": "bg_nbd+gamma_gamma",
-                    "parameter": None,
-                    "value": None,
-                    "log_likelihood": None,
-                    "status": "not_fitted",
-                    "reason": reason,
-                }
-            ]
-        )
+        row = dict.fromkeys(SCHEMA.names) | base
+        row |= {"model": f"{chosen}+gamma_gamma", "selected": True, "status": "not_fitted"}
+        return _table([row | {"reason": reason}])
     x, t_x, T = (inputs[c].to_numpy(dtype=float) for c in ("frequency", "recency", "t"))
-    bgnbd = clv.fit_bgnbd(x, t_x, T)
+    rows = []
+    for frequency_model in clv.FREQUENCY_MODELS:
+        fit = clv.fit_bgnbd(x, t_x, T, frequency_model)
+        rows += [
+            {
+                "model": frequency_model,
+                "parameter": name,
+                "value": float(getattr(fit, name)),
+                "log_likelihood": fit.log_likelihood,
+                "selected": frequency_model == chosen,
+            }
+            for name in ("r", "alpha", "a", "b")
+        ]
     gg = clv.fit_gamma_gamma(x, inputs["monetary_value"].to_numpy(dtype=float))
-    rows = [
-        {
-            "model": "bg_nbd",
-            "parameter": name,
-            "value": float(getattr(bgnbd, name)),
-            "log_likelihood": bgnbd.log_likelihood,
-        }
-        for name in ("r", "alpha", "a", "b")
-    ] + [
+    rows += [
         {
             "model": "gamma_gamma",
             "parameter": name,
             "value": float(getattr(gg, name)),
             "log_likelihood": gg.log_likelihood,
+            "selected": True,
         }
         for name in ("p", "q", "v")
     ]
