@@ -36,13 +36,23 @@ def generate(
     seed: int = typer.Option(42, help="Random seed: same arguments, same files."),
     start: str = typer.Option("2023-01-01", help="First day of the simulated history."),
     days: int = typer.Option(730, help="Length of the simulated history in days."),
+    typo_duplicates: float = typer.Option(
+        0.0, help="Share of CRM contacts typed in again with a typo in the email and no phone."
+    ),
 ) -> None:
     """Write deterministic synthetic CRM, sales and social files, with ground truth in _truth/."""
     from ingestion.demo.generator import GenerateOptions
     from ingestion.demo.generator import generate as run_generate
 
     counts = run_generate(
-        GenerateOptions(out=out, scale=scale, seed=seed, start=date.fromisoformat(start), days=days)
+        GenerateOptions(
+            out=out,
+            scale=scale,
+            seed=seed,
+            start=date.fromisoformat(start),
+            days=days,
+            typo_duplicates=typo_duplicates,
+        )
     )
     table = Table("entity", "rows", title=f"Generated into {out}")
     for name, rows in counts.items():
@@ -235,7 +245,14 @@ def demo(scale: float = typer.Option(0.02), seed: int = typer.Option(42)) -> Non
 
     settings = resolve_settings()
     if not (settings.landing / "sales" / "orders").exists():
-        generate(out=settings.landing, scale=scale, seed=seed, start="2023-01-01", days=730)
+        generate(
+            out=settings.landing,
+            scale=scale,
+            seed=seed,
+            start="2023-01-01",
+            days=730,
+            typo_duplicates=0.0,
+        )
     run(landing=None, warehouse=None, as_of=None, full_refresh=False, rebuild=False, verbose=False)
 
 

@@ -73,6 +73,9 @@ class GenerateOptions:
     start: date = date(2023, 1, 1)
     days: int = 730
     shard_persons: int = SHARD_PERSONS
+    # share of CRM contacts typed in a second time with a typo in the email and no phone:
+    # the same person, but no shared key links the copy (probabilistic matching's test)
+    typo_duplicates: float = 0.0
 
     @property
     def n_persons(self) -> int:
@@ -221,6 +224,8 @@ def generate(options: GenerateOptions) -> dict[str, int]:
     pd.DataFrame(bad_rows, columns=["file", "line", "rule"]).sort_values(["file", "line"]).to_csv(
         truth / "bad_rows.csv", index=False
     )
+    if options.typo_duplicates > 0:
+        counts["crm/contacts_typos"] = _plant_typo_duplicates(out, options)
     (truth / "generation.json").write_text(
         json.dumps(
             {
@@ -238,6 +243,62 @@ def generate(options: GenerateOptions) -> dict[str, int]:
         )
     )
     return counts
+
+
+def _plant_typo_duplicates(out: Path, options: GenerateOptions) -> int:
+    """Copies of ``typo_duplicates`` of the CRM contacts with an email (not a placeholder):
+    one letter of the email's local part replaced, no phone and no handles, and in a
+    quarter of them one letter of the first name too. Written as
+    ``crm/contacts/contacts_9999_typos.csv``; each copy joins its person in
+    ``_truth/identity.csv`` and its original in ``_truth/typo_duplicates.csv``."""
+    rng = np.random.default_rng([options.seed, 9999])
+    folder = out / "crm" / "contacts"
+    contacts = pd.concat(
+        pd.read_csv(f, dtype=str)
+        for f in sorted(folder.glob("contacts_*.csv"))
+        if "corrections" not in f.name
+    ).drop_duplicates("contact_id", keep="last")
+    eligible = contacts[
+        contacts["email"].notna()
+        & (contacts["email"] != PLACEHOLDER_EMAIL)
+        & contacts["first_name"].notna()
+        & contacts["last_name"].notna()
+    ]
+    copies = eligible[rng.random(len(eligible)) < options.typo_duplicates].copy()
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+
+    def one_letter_off(text: str) -> str:
+        position = int(rng.integers(len(text)))
+        replacement = rng.choice(letters[letters != text[position].lower()])
+        return text[:position] + replacement + text[position + 1 :]
+
+    local = copies["email"].str.strip().str.lower().str.split("@")
+    copies["email"] = [one_letter_off(parts[0]) + "@" + parts[1] for parts in local]
+    renamed = rng.random(len(copies)) < 0.25
+    copies.loc[renamed, "first_name"] = [
+        one_letter_off(name) for name in copies.loc[renamed, "first_name"]
+    ]
+    copies["original_id"] = copies["contact_id"]
+    copies["contact_id"] = "CT" + copies["contact_id"].str[1:]
+    for column in ("phone", "twitter_handle", "instagram_handle", "facebook_handle"):
+        if column in copies:
+            copies[column] = None
+    copies.drop(columns="original_id").to_csv(folder / "contacts_9999_typos.csv", index=False)
+    truth = out / "_truth"
+    person = pd.read_csv(truth / "identity.csv", dtype=str)
+    person = person[person["source"] == "crm_contact"].set_index("record_id")["person_id"]
+    planted = pd.DataFrame(
+        {
+            "record_id": copies["contact_id"],
+            "original_id": copies["original_id"],
+            "person_id": copies["original_id"].map(person),
+        }
+    )
+    planted.to_csv(truth / "typo_duplicates.csv", index=False)
+    planted.assign(source="crm_contact")[["source", "record_id", "person_id"]].to_csv(
+        truth / "identity.csv", mode="a", header=False, index=False
+    )
+    return len(copies)
 
 
 def _run_shard(options: GenerateOptions, shard: _Shard) -> tuple[dict[str, int], list[dict]]:

@@ -72,6 +72,9 @@ class RunSettings:
     event_window: EventWindow = EventWindow()
     # the CLV backtest fits on everything up to as-of minus this many weeks, predicts them
     clv_holdout_weeks: int = 26
+    # the optional probabilistic identity layer (Splink) and the probability it links at
+    probabilistic_matching: bool = False
+    match_probability: float = 0.99
 
     @property
     def exports(self) -> Path:
@@ -92,6 +95,8 @@ class RunSettings:
             "as_of_date": as_of_date.isoformat(),
             "save_identity_state": self.as_of is None,
             "clv_holdout_weeks": self.clv_holdout_weeks,
+            "probabilistic_matching": self.probabilistic_matching,
+            "match_probability_threshold": self.match_probability,
         }
 
 
@@ -150,7 +155,21 @@ def resolve_settings(
             future_days=int(_seconds(None, env, "C360_FUTURE_TOLERANCE_DAYS", 2.0)),
         ),
         clv_holdout_weeks=_weeks(env, "C360_CLV_HOLDOUT_WEEKS", 26),
+        probabilistic_matching=_choice(env, "C360_PROBABILISTIC_MATCHING", ("off", "on"), "off")
+        == "on",
+        match_probability=_probability(env, "C360_MATCH_PROBABILITY", 0.99),
     )
+
+
+def _probability(environ: Mapping[str, str], variable: str, default: float) -> float:
+    text = environ.get(variable, "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1:
+        raise SettingsError(f"{variable} must be a probability between 0 and 1, got {text!r}")
+    return value
 
 
 def _weeks(environ: Mapping[str, str], variable: str, default: int) -> int:

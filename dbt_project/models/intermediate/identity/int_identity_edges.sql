@@ -1,7 +1,12 @@
 -- Record -> normalised key. Two records sharing a key are the same person (domain.md).
--- Placeholder and junk values never become keys, so they cannot link anyone.
+-- Placeholder and junk values never become keys, so they cannot link anyone. A pair the
+-- optional probabilistic layer matched shares a key of type `match` (both records).
 with records as (
     select * from {{ ref('int_identity_records_unioned') }}
+),
+
+probabilistic_links as (
+    select * from {{ ref('int_identity_probabilistic_links') }}
 ),
 
 keys as (
@@ -57,6 +62,22 @@ keys as (
         social_platform || ':' || social_handle as key_value
     from records
     where social_handle is not null
+
+    union all
+
+    select
+        record_key_l as record_key,
+        'match' as key_type,
+        record_key_l || '~' || record_key_r as key_value
+    from probabilistic_links
+
+    union all
+
+    select
+        record_key_r as record_key,
+        'match' as key_type,
+        record_key_l || '~' || record_key_r as key_value
+    from probabilistic_links
 )
 
 select distinct

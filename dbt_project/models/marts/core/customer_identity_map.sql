@@ -8,6 +8,29 @@ edges as (
     select * from {{ ref('int_identity_edges') }}
 ),
 
+probabilistic_links as (
+    select * from {{ ref('int_identity_probabilistic_links') }}
+),
+
+-- the strongest probabilistic link of each record (null when it has none)
+match_weights as (
+    select
+        record_key,
+        max(match_weight) as match_weight
+    from (
+        select
+            record_key_l as record_key,
+            match_weight
+        from probabilistic_links
+        union all
+        select
+            record_key_r as record_key,
+            match_weight
+        from probabilistic_links
+    ) as linked_records
+    group by record_key
+),
+
 shared_keys as (
     select key_id
     from edges
@@ -17,7 +40,7 @@ shared_keys as (
 
 -- The key types in alphabetical order. bool_or per type, not an ordered distinct
 -- string_agg: DuckDB keeps every group of an ordered aggregate in memory, and at 10M order
--- lines that ran out of the 2 GB limit. The types are the three int_identity_edges emits
+-- lines that ran out of the 2 GB limit. The types are the four int_identity_edges emits
 -- (its accepted_values test fails when another appears).
 links as (
     select
@@ -26,6 +49,7 @@ links as (
             ',',
             case when bool_or(edges.key_type = 'email') then 'email' end,
             case when bool_or(edges.key_type = 'handle') then 'handle' end,
+            case when bool_or(edges.key_type = 'match') then 'match' end,
             case when bool_or(edges.key_type = 'phone') then 'phone' end
         ) as linked_by,
         count(*) as shared_key_count
@@ -42,11 +66,13 @@ final as (
         components.key_origin_record,
         coalesce(links.linked_by, 'unlinked') as linked_by,
         coalesce(links.shared_key_count, 0) as shared_key_count,
+        match_weights.match_weight,
         components.component_size,
         components.is_component_oversized,
         {{ as_of_date() }} as as_of_date
     from components
     left join links on components.record_key = links.record_key
+    left join match_weights on components.record_key = match_weights.record_key
 )
 
 select * from final
