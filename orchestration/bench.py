@@ -17,11 +17,12 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from ingestion.formats import file_format
 from ingestion.sql import sql_str
@@ -390,3 +391,104 @@ def _memory_gib() -> float:
 
 def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+# --- probabilistic matching ------------------------------------------------------------
+
+CONTACTS_AT_SCALE_1 = 98_000  # CRM contacts per unit of demo scale (152k at scale 1.56)
+
+
+@dataclass(frozen=True)
+class MatchingResult:
+    contacts: int
+    records: int
+    planted: int
+    seconds: float
+    peak_rss_mb: float
+    links: int
+    planted_found: float  # share of planted typo copies linked to their original
+    precision: float  # of the links: share joining records of one person
+
+    def figures(self) -> dict:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def run_matching_benchmark(contacts: int, workdir: Path, seed: int = 42) -> MatchingResult:
+    """Splink (warehouse.matching) over generated CRM contacts with 2% planted typo copies:
+    time and peak memory of the process tree, links, and how many are right. The
+    contacts are taken as the pipeline would compare them, without the pipeline around."""
+    from ingestion.demo.generator import GenerateOptions, generate
+    from warehouse.matching import probabilistic_links
+
+    scale = round(contacts / CONTACTS_AT_SCALE_1, 4)
+    data = workdir / f"matching_scale{scale}_seed{seed}"
+    if not (data / "ready").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        generate(GenerateOptions(out=data, scale=scale, seed=seed, typo_duplicates=0.02))
+        (data / "ready").write_text("")
+    folder = data / "crm" / "contacts"
+    frame = duckdb.sql(
+        f"select 'crm_contact:' || contact_id as record_key, lower(trim(first_name)) as "
+        "first_name, lower(trim(last_name)) as last_name, lower(trim(email)) as email, "
+        "regexp_replace(phone, '[^0-9]', '', 'g') as phone, country from read_csv("
+        f"'{folder}/contacts_*.csv', all_varchar = true) where filename not like "
+        "'%corrections%' qualify row_number() over (partition by contact_id) = 1",
+    ).df()
+    planted = pd.read_csv(data / "_truth" / "typo_duplicates.csv", dtype=str)
+    person = pd.read_csv(data / "_truth" / "identity.csv", dtype=str)
+    person = person[person["source"] == "crm_contact"].set_index("record_id")["person_id"]
+    with TreeMemorySampler() as memory:
+        start = time.perf_counter()
+        links = probabilistic_links(frame.sort_values("record_key", ignore_index=True), 0.99)
+        seconds = time.perf_counter() - start
+    ids = [links[c].str.removeprefix("crm_contact:") for c in ("record_key_l", "record_key_r")]
+    same_person = ids[0].map(person).to_numpy() == ids[1].map(person).to_numpy()
+    pairs = set(zip(ids[0], ids[1], strict=True)) | set(zip(ids[1], ids[0], strict=True))
+    planted_pairs = zip(planted["record_id"], planted["original_id"], strict=True)
+    found = sum(pair in pairs for pair in planted_pairs)
+    return MatchingResult(
+        contacts=len(frame) - len(planted),
+        records=len(frame),
+        planted=len(planted),
+        seconds=seconds,
+        peak_rss_mb=memory.peak_bytes / 2**20,
+        links=len(links),
+        planted_found=found / max(len(planted), 1),
+        precision=float(same_person.mean()) if len(links) else float("nan"),
+    )
+
+
+MATCHING_MARKER = "## Probabilistic matching"
+
+
+def write_matching(results: list[MatchingResult], markdown: Path, json_path: Path) -> None:
+    """The matching figures: ``matching`` in BENCHMARKS.json, and a section of
+    BENCHMARKS.md before the detail section (replaced on every measurement)."""
+    document = json.loads(json_path.read_text()) if json_path.exists() else {}
+    document["matching"] = [r.figures() for r in results]
+    json_path.write_text(json.dumps(document, indent=2) + "\n")
+    lines = [
+        MATCHING_MARKER,
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `c360 bench --matching-contacts`: "
+        "Splink (`warehouse/matching.py`) over generated CRM contacts with 2% planted typo "
+        "copies, on its own (the pipeline around it not timed).",
+        "",
+        "| contacts | records compared | planted copies | seconds | peak MB (process tree) | "
+        "links | planted copies found | links joining one person |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {r.contacts:,} | {r.records:,} | {r.planted:,} | {r.seconds:.1f} | "
+        f"{r.peak_rss_mb:,.0f} | {r.links:,} | {r.planted_found:.1%} | {r.precision:.2%} |"
+        for r in results
+    ]
+    text = markdown.read_text() if markdown.exists() else ""
+    if MATCHING_MARKER in text:  # drop the previous section, up to the next heading
+        start = text.index(MATCHING_MARKER)
+        end = text.find("\n## ", start + len(MATCHING_MARKER))
+        text = text[:start] + (text[end + 1 :] if end != -1 else "")
+    at = text.find(DETAIL_MARKER)
+    section = "\n".join(lines) + "\n\n"
+    text = text[:at] + section + text[at:] if at != -1 else text.rstrip("\n") + "\n\n" + section
+    markdown.write_text(text)

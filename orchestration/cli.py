@@ -439,19 +439,21 @@ def forget(
     console.print("Rebuilt from raw and published without them.")
 
 
+def _count_of(text: str, flag: str) -> int:
+    """``1M``, ``250k`` or ``10000000`` -> the count."""
+    cleaned = text.strip().lower().replace("_", "")
+    factor = {"k": 1e3, "m": 1e6}.get(cleaned[-1:], 1)
+    try:
+        return round(float(cleaned[:-1] if factor != 1 else cleaned) * factor)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{flag} takes a count such as 1M or 250k, got {text!r}") from exc
+
+
 def _scale_of(lines: str) -> float:
-    """``1M``, ``250k`` or ``10000000`` order lines -> the generator's scale."""
+    """Order lines (``1M``) -> the generator's scale."""
     from orchestration.bench import ORDER_LINES_AT_SCALE_1
 
-    text = lines.strip().lower().replace("_", "")
-    factor = {"k": 1e3, "m": 1e6}.get(text[-1:], 1)
-    try:
-        count = float(text[:-1] if factor != 1 else text) * factor
-    except ValueError as exc:
-        raise typer.BadParameter(
-            f"--lines takes a count such as 1M or 250k, got {lines!r}"
-        ) from exc
-    return round(count / ORDER_LINES_AT_SCALE_1, 4)
+    return round(_count_of(lines, "--lines") / ORDER_LINES_AT_SCALE_1, 4)
 
 
 @app.command()
@@ -471,11 +473,19 @@ def bench(
     json_output: Path = typer.Option(
         REPO_ROOT / "BENCHMARKS.json", "--json", help="JSON file with the figures per size."
     ),
+    matching_contacts: list[str] = typer.Option(
+        [],
+        help="Also time probabilistic matching (Splink) over this many generated CRM "
+        "contacts, e.g. --matching-contacts 1M.",
+    ),
 ) -> None:
     """Measure the floor, a full build, the daily incremental run and a run with nothing
     new, per size; append to BENCHMARKS.md and write BENCHMARKS.json."""
     from orchestration.bench import append_markdown, run_benchmark, write_details, write_json
 
+    if matching_contacts and not (lines or scale):
+        _bench_matching(matching_contacts, workdir, output, json_output)
+        return
     scales = [_scale_of(n) for n in lines] + list(scale) or [0.2]
     results = []
     for each in scales:
@@ -494,7 +504,24 @@ def bench(
             f"new {result.noop_s:.1f}s, GX share {result.quality_share:.0%}, peak "
             f"{result.peak_rss_mb:.0f} MB"
         )
+    if matching_contacts:
+        _bench_matching(matching_contacts, workdir, output, json_output)
     console.print(f"-> {output}, {json_output}")
+
+
+def _bench_matching(counts: list[str], workdir: Path, output: Path, json_output: Path) -> None:
+    from orchestration.bench import run_matching_benchmark, write_matching
+
+    results = []
+    for text in counts:
+        result = run_matching_benchmark(_count_of(text, "--matching-contacts"), workdir.resolve())
+        results.append(result)
+        write_matching(results, output, json_output)
+        console.print(
+            f"matching {result.records:,} records: {result.seconds:.1f}s, peak "
+            f"{result.peak_rss_mb:,.0f} MB, {result.links:,} links, planted copies found "
+            f"{result.planted_found:.1%}, links joining one person {result.precision:.2%}"
+        )
 
 
 def main() -> None:

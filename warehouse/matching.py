@@ -9,9 +9,11 @@ pair, so a link can be explained. It runs on DuckDB, in memory, beside the wareh
 
 Records are compared on first and last name (Jaro-Winkler levels), email (exact, then
 by edit distance), phone and country. Pairs are only scored inside blocks that share
-something: the same first and last name, or the same email domain and last name, or
-the same phone. That keeps the work near-linear in records (a name is shared by few
-people) where comparing all pairs would be quadratic.
+something: the last name and the first two letters of the first name, or the last name
+and its last two letters (a one-letter typo in a first name leaves one of the two
+intact), or the phone. That keeps the work near-linear in records (a last name with a
+first-name prefix is shared by few people) where comparing all pairs would be
+quadratic.
 """
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ def probabilistic_links(
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     frame = people[["record_key", *COMPARED]].copy()
-    frame["email_domain"] = frame["email"].str.split("@").str[-1]
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="record_key",
@@ -58,8 +59,8 @@ def probabilistic_links(
             cl.ExactMatch("country"),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("first_name", "last_name"),
-            block_on("email_domain", "last_name"),
+            block_on("last_name", "substr(first_name, 1, 2)"),
+            block_on("last_name", "right(first_name, 2)"),
             block_on("phone"),
         ],
         retain_intermediate_calculation_columns=False,

@@ -21,14 +21,11 @@ SCHEMA = pa.schema(
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    records = dbt.ref("int_identity_records_unioned")
+    candidates = dbt.ref("int_identity_match_candidates")
     if str(dbt.config.get("probabilistic_matching")).lower() not in ("true", "on", "1"):
         links = matching.no_links()
     else:
-        people = records.filter("record_source in ('crm_contact', 'sales_customer')").project(
-            "record_key, first_name, last_name, email, phone, country"
-        )
-        frame = people.df().sort_values("record_key", ignore_index=True)
+        frame = candidates.df().sort_values("record_key", ignore_index=True)
         links = matching.probabilistic_links(
             frame, float(dbt.config.get("match_probability_threshold"))
         )
