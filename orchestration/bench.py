@@ -427,6 +427,8 @@ def run_matching_benchmark(contacts: int, workdir: Path, seed: int = 42) -> Matc
         generate(GenerateOptions(out=data, scale=scale, seed=seed, typo_duplicates=0.02))
         (data / "ready").write_text("")
     folder = data / "crm" / "contacts"
+    # the placeholders blanked, as int_identity_match_candidates does in the pipeline
+    placeholders = json.loads((data / "_truth" / "generation.json").read_text())["placeholders"]
     frame = duckdb.sql(
         f"select 'crm_contact:' || contact_id as record_key, lower(trim(first_name)) as "
         "first_name, lower(trim(last_name)) as last_name, lower(trim(email)) as email, "
@@ -434,9 +436,14 @@ def run_matching_benchmark(contacts: int, workdir: Path, seed: int = 42) -> Matc
         f"'{folder}/contacts_*.csv', all_varchar = true) where filename not like "
         "'%corrections%' qualify row_number() over (partition by contact_id) = 1",
     ).df()
+    frame.loc[frame["email"] == placeholders["email"].lower(), "email"] = None
+    digits = frame["phone"].fillna("")
+    repeated = digits.str.len().gt(0) & digits.map(lambda p: len(set(p[-10:])) <= 1)
+    frame.loc[repeated | digits.eq(""), "phone"] = None
     planted = pd.read_csv(data / "_truth" / "typo_duplicates.csv", dtype=str)
     person = pd.read_csv(data / "_truth" / "identity.csv", dtype=str)
-    person = person[person["source"] == "crm_contact"].set_index("record_id")["person_id"]
+    person = person[person["source"] == "crm_contact"].drop_duplicates("record_id")
+    person = person.set_index("record_id")["person_id"]
     with TreeMemorySampler() as memory:
         start = time.perf_counter()
         links = probabilistic_links(frame.sort_values("record_key", ignore_index=True), 0.99)
