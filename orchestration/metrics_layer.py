@@ -5,16 +5,15 @@ engine behind dbt's semantic layer) turns a request (metrics, group-bys, filters
 SQL, which runs here on a plain DuckDB connection: the working warehouse after a build,
 to write the ``metrics`` schema that is published with the marts, or the read-only
 serving database for ``c360 metrics query``. Importing MetricFlow takes seconds, so the
-Dagster definitions import this module only inside the step that needs it.
+build's metrics step (``orchestration/metric_tables.py``) runs SQL compiled here once per
+change of the definitions and kept beside the semantic manifest.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -29,11 +28,8 @@ from metricflow_semantics.model.dbt_manifest_parser import (
 from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 from metricflow_semantics.sql.sql_bind_parameters import SqlBindParameterSet
 
-from ingestion.sql import ident, sql_str
 from orchestration.lib.semantic_manifest import (
-    METRICS_SCHEMA,
     SEMANTIC_MANIFEST,
-    column_descriptions,
     load_semantic_manifest,
     saved_queries,
 )
@@ -106,11 +102,9 @@ def metric_sql(
     return engine.explain(request).sql_statement.sql
 
 
-@lru_cache(maxsize=4)
-def _saved_query_sql(manifest_digest: str, manifest_path: Path) -> dict[str, str]:
-    """Each saved query's SQL: it depends on the definitions only, so it is compiled once
-    per process and manifest (about a second), not on every run."""
-    with duckdb.connect() as con:  # rendering needs no data
+def compile_saved_queries(manifest_path: Path = SEMANTIC_MANIFEST) -> dict[str, str]:
+    """Each saved query's SQL, as MetricFlow renders it for DuckDB (no data needed)."""
+    with duckdb.connect() as con:
         engine = metricflow_engine(con, manifest_path)
         manifest = load_semantic_manifest(manifest_path)
         return {
@@ -140,33 +134,3 @@ def list_metrics(engine: MetricFlowEngine) -> list[MetricInfo]:
         )
         for m in sorted(engine.list_metrics(), key=lambda m: m.name)
     ]
-
-
-def build_metric_tables(
-    con: duckdb.DuckDBPyConnection, manifest_path: Path = SEMANTIC_MANIFEST
-) -> dict[str, int]:
-    """Every saved query written as ``metrics.<name>``, documented for the serving copy:
-    the table with the saved query's description, each metric column with the metric's,
-    each dimension with the dimension's. Returns the rows per table."""
-    digest = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
-    compiled = _saved_query_sql(digest, manifest_path)
-    manifest = load_semantic_manifest(manifest_path)
-    descriptions = column_descriptions(manifest)
-    con.execute(f"create schema if not exists {METRICS_SCHEMA}")
-    rows = {}
-    for saved in saved_queries(manifest):
-        name = saved["name"]
-        table = f"{METRICS_SCHEMA}.{ident(name)}"
-        con.execute(f"create or replace table {table} as {compiled[name]}")
-        con.execute(f"comment on table {table} is {sql_str(saved['description'])}")
-        columns = con.execute(
-            "select column_name from duckdb_columns() where database_name = current_database() "
-            "and schema_name = ? and table_name = ?",
-            [METRICS_SCHEMA, name],
-        ).fetchall()
-        for (column,) in columns:
-            # a column without a description is a definition to fix, not a gap to publish
-            text = descriptions[column]
-            con.execute(f"comment on column {table}.{ident(column)} is {sql_str(text)}")
-        rows[name] = con.execute(f"select count(*) from {table}").fetchone()[0]
-    return rows

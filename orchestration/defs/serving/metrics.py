@@ -13,6 +13,7 @@ from orchestration.lib.semantic_manifest import (
     saved_queries,
 )
 from orchestration.lib.settings import C360Settings
+from orchestration.metric_tables import build_metric_tables
 from warehouse.connection import connection
 
 ensure_manifest()  # dbt parse writes the semantic manifest beside the manifest
@@ -32,8 +33,6 @@ METRIC_TABLES = [
 @dg.multi_asset(specs=METRIC_TABLES, pool=WAREHOUSE_POOL)
 def metric_tables(context: dg.AssetExecutionContext, c360: C360Settings):
     """Every saved query of ``dbt_project/models/semantic`` as ``metrics.<name>``."""
-    from orchestration.metrics_layer import build_metric_tables  # MetricFlow: seconds to import
-
     settings = c360.resolve()
     with retry_when_transient(context), connection(settings.warehouse) as con:
         rows = build_metric_tables(con)
