@@ -31,7 +31,7 @@ PLAN = DeliveryPlan(daily_deliveries=2, late_share=0.3, very_late_share=0.01)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("incremental")
-    generate(GenerateOptions(out=root / "generated", scale=0.02, seed=11))
+    generate(GenerateOptions(out=root / "generated", scale=0.01, seed=11))
     deliveries = split_into_deliveries(root / "generated", root / "deliveries", PLAN)
     landing, warehouse = root / "landing", root / "daily" / "warehouse.duckdb"
     daily = []

@@ -17,7 +17,7 @@ from warehouse.connection import connection
 def matched(tmp_path_factory):
     root = tmp_path_factory.mktemp("matching")
     landing = root / "landing"
-    generate(GenerateOptions(out=landing, scale=0.01, seed=11, typo_duplicates=0.05))
+    generate(GenerateOptions(out=landing, scale=0.005, seed=11, typo_duplicates=0.08))
     warehouse = root / "warehouse.duckdb"
     with pytest.MonkeyPatch.context() as env:
         env.setenv("C360_PROBABILISTIC_MATCHING", "on")
@@ -58,7 +58,7 @@ def test_merged_pairs_match_the_planted_truth(matched):
         f"{sum(merged)} of {len(merged)} typo copies merged with their original"
     )
     assert precision >= 0.98 and recall >= 0.98
-    assert len(planted) >= 30 and sum(merged) / len(merged) >= 0.9
+    assert len(planted) >= 20 and sum(merged) / len(merged) >= 0.9
     # the copies share no key with their originals: the match layer merged them, and the
     # identity map says so, with the match weight
     linked = copies.loc[planted["record_id"][merged]]
