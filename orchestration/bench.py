@@ -497,5 +497,9 @@ def write_matching(results: list[MatchingResult], markdown: Path, json_path: Pat
         text = text[:start] + (text[end + 1 :] if end != -1 else "")
     at = text.find(DETAIL_MARKER)
     section = "\n".join(lines) + "\n\n"
-    text = text[:at] + section + text[at:] if at != -1 else text.rstrip("\n") + "\n\n" + section
+    # a blank line first, or the section's heading would end the table above it
+    if at == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        text = text[:at].rstrip("\n") + "\n\n" + section + text[at:]
     markdown.write_text(text)
