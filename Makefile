@@ -6,7 +6,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: setup browser postgres demo test bench reliability lint dagster clean
+.PHONY: setup spark java browser postgres demo test bench reliability lint dagster clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,20 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 	touch $@
 
 setup: $(VENV)/.synced
+
+# the Spark engine (c360 run --engine spark): the spark extra (PySpark is built from its
+# source package the first time, about 80 s) and Java 17
+$(VENV)/.synced-spark: $(VENV)/.synced
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --extra postgres --extra matching --extra spark
+	touch $@
+
+spark: $(VENV)/.synced-spark java
+
+java:
+	@command -v java >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null; }
 
 demo: setup
 	$(VENV)/bin/c360 demo
@@ -36,7 +50,7 @@ postgres:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }
 
-test: setup browser postgres
+test: setup spark browser postgres
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile --durations=25
 
 bench: setup

@@ -183,10 +183,23 @@ def run(
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Print Dagster's and dbt's full log instead of progress."
     ),
+    engine: str = typer.Option(
+        "duckdb",
+        help="duckdb (the default: the warehouse file, served to BI tools) or spark "
+        "(the same models on a local Apache Spark; marts published as Parquet under "
+        "<warehouse folder>/spark/marts; needs the spark extra and Java 17).",
+    ),
 ) -> None:
     """Run the whole pipeline: ingest, dbt build, GX checks, publish."""
     from orchestration.lib.settings import SettingsError, resolve_settings
     from orchestration.runner import execute_job
+
+    if engine not in ("duckdb", "spark"):
+        console.print(f"[red]--engine must be duckdb or spark, not {engine!r}.[/red]")
+        raise typer.Exit(2)
+    if engine == "spark":
+        _run_on_spark(landing, warehouse, as_of)
+        return
 
     try:
         settings = resolve_settings(
@@ -228,6 +241,48 @@ def run(
         raise typer.Exit(1)
 
 
+def _run_on_spark(landing: Path | None, warehouse: Path | None, as_of: str | None) -> None:
+    import importlib.util
+    import shutil
+
+    from orchestration.lib.settings import SettingsError, resolve_settings
+
+    missing = [m for m in ("pyspark", "dbt.adapters.spark") if importlib.util.find_spec(m) is None]
+    if missing or not shutil.which("java"):
+        console.print(
+            "[red]The Spark engine needs the spark extra (`uv sync --extra spark`, which "
+            "`make test` installs) and Java 17 (`make java`).[/red]"
+        )
+        raise typer.Exit(2)
+    from orchestration.spark_engine import SparkBuildFailed, SparkPaths, run_on_spark
+
+    try:
+        settings = resolve_settings(
+            landing_dir=str(landing or ""), warehouse_path=str(warehouse or ""), as_of=as_of or ""
+        )
+    except SettingsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if not settings.landing.is_dir():
+        console.print(f"[red]The landing folder {settings.landing} does not exist.[/red]")
+        raise typer.Exit(2)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    console.print(
+        f"Running on Spark: {settings.landing} -> {SparkPaths.beside(settings.warehouse).root}"
+    )
+    try:
+        result = run_on_spark(settings)
+    except SparkBuildFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    for step, seconds in result.seconds.items():
+        console.print(f"  {step}: {seconds:.1f} s")
+    console.print(
+        f"Published {len(result.marts)} marts as of {result.as_of} to "
+        f"{SparkPaths.beside(settings.warehouse).root / 'marts'}"
+    )
+
+
 @app.command("dagster-home")
 def dagster_home() -> None:
     """Print the Dagster instance folder the CLI uses (created with its dagster.yaml when
@@ -253,7 +308,15 @@ def demo(scale: float = typer.Option(0.02), seed: int = typer.Option(42)) -> Non
             days=730,
             typo_duplicates=0.0,
         )
-    run(landing=None, warehouse=None, as_of=None, full_refresh=False, rebuild=False, verbose=False)
+    run(
+        landing=None,
+        warehouse=None,
+        as_of=None,
+        full_refresh=False,
+        rebuild=False,
+        verbose=False,
+        engine="duckdb",
+    )
 
 
 @app.command()

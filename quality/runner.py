@@ -306,7 +306,12 @@ def blocking_failures(warehouse_path: Path, run_id: str) -> list[tuple]:
 # Validation runs in a child process (see ``run_suites_isolated``). Children are forked from
 # a server process that has already imported Great Expectations, so the ~10 s import is paid
 # once per pipeline process, in the background, instead of once per gate on the critical path.
-_PRELOAD = ["great_expectations", "quality.runner", "quality.expectations"]
+_PRELOAD = [
+    "quality.validation_server",  # first: see its docstring (PySpark)
+    "great_expectations",
+    "quality.runner",
+    "quality.expectations",
+]
 _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 _processes = multiprocessing.get_context(_START_METHOD)
 if _START_METHOD == "forkserver":

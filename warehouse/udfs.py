@@ -65,3 +65,11 @@ def register_udfs(con) -> None:
             con.create_function(
                 name, function, arguments, returns, null_handling="special", side_effects=False
             )
+
+
+def register_spark_udfs(session) -> None:
+    """The same functions for the Spark engine, as Spark (Python) UDFs on ``session``."""
+    from pyspark.sql.types import DoubleType, StringType
+
+    session.udf.register("c360_phone_e164", phone_to_e164, StringType())
+    session.udf.register("c360_sentiment", sentiment_compound, DoubleType())

@@ -1,7 +1,7 @@
 {# Latest version of each key: newest cursor first, then the latest load, then the last
    line in the file. Portable (no QUALIFY) so the project runs on Spark too. #}
 {% macro latest_version(relation, key, cursor=none) -%}
-    select * exclude (_version_rank)
+    select {{ star_except(['_version_rank']) }}
     from (
         select
             *,

@@ -16,7 +16,17 @@
    row an incremental model builds, so a downstream incremental model knows which rows
    were rebuilt after it last ran. #}
 {% macro newest_load_id() -%}
+    {{ return(adapter.dispatch('newest_load_id')()) }}
+{%- endmacro %}
+
+{% macro default__newest_load_id() -%}
     (select max(load_id) from ingest.load_manifest)
+{%- endmacro %}
+
+{# Spark has no manifest (it stays in the DuckDB warehouse that ingestion writes): the run
+   passes its newest load id. #}
+{% macro spark__newest_load_id() -%}
+    cast({{ var('newest_load_id', -1) }} as bigint)
 {%- endmacro %}
 
 {# Rows loaded (a raw source) or rebuilt (an incremental model) after this model was last
@@ -37,9 +47,17 @@
 {# Post-hook of per-customer incremental models: delete the customer keys that no longer
    exist upstream (retired by a merge). delete+insert only replaces keys it writes. #}
 {% macro delete_retired_customer_keys(upstream) -%}
+    {%- if not is_incremental() %}select 1{% else -%}
     delete from {{ this }}
     where customer_key not in (
         select customer_key from {{ upstream }}
         where customer_key is not null
     )
+    {%- endif %}
+{%- endmacro %}
+
+{# Incremental on DuckDB (delete+insert); on Spark a table rebuilt every run, since
+   dbt-spark's Parquet tables cannot delete (merge needs Delta or Iceberg). #}
+{% macro incremental_or_table() -%}
+    {{ return('table' if target.type == 'spark' else 'incremental') }}
 {%- endmacro %}

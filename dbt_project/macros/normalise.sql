@@ -2,7 +2,7 @@
    edges, not here, so profiles still show what the source said. #}
 {% macro normalise_email(column) -%}
     case
-        when regexp_full_match(lower(trim({{ column }})), '[^@\s]+@[^@\s]+\.[^@\s]+')
+        when {{ regexp_full_match('lower(trim(' ~ column ~ '))', '[^@\s]+@[^@\s]+\.[^@\s]+') }}
             then lower(trim({{ column }}))
     end
 {%- endmacro %}
@@ -12,7 +12,7 @@
 {%- endmacro %}
 
 {% macro normalise_handle(column) -%}
-    nullif(lower(ltrim(trim({{ column }}), '@')), '')
+    nullif(lower(regexp_replace(trim({{ column }}), '^@+', '')), '')
 {%- endmacro %}
 
 {% macro sentiment(column) -%}

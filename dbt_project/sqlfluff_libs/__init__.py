@@ -5,6 +5,7 @@ DuckDB SQL that dbt-duckdb would render, so the linted text parses like the real
 from pathlib import Path
 from types import SimpleNamespace
 
+import jinja2
 import yaml
 
 _PROJECT_VARS = yaml.safe_load((Path(__file__).parents[1] / "dbt_project.yml").read_text())[
@@ -24,5 +25,16 @@ def _datediff(first_date, second_date, datepart):
     return f"date_diff('{datepart}', {first_date}, {second_date})"
 
 
-dbt = SimpleNamespace(date_trunc=_date_trunc, datediff=_datediff)
+def _type_string():
+    return "varchar"
+
+
+@jinja2.pass_context
+def _dispatch(context, macro_name, macro_namespace=None):
+    """adapter.dispatch as dbt-duckdb resolves it: the project's default__ macro."""
+    return context.resolve(f"default__{macro_name}")
+
+
+dbt = SimpleNamespace(date_trunc=_date_trunc, datediff=_datediff, type_string=_type_string)
 target = SimpleNamespace(type="duckdb", name="local")
+adapter = SimpleNamespace(dispatch=_dispatch)

@@ -11,6 +11,6 @@ with gaps as (
 
 select
     count(gap_days) as gaps,
-    quantile_cont(gap_days, 0.5) as median_gap_days,
-    quantile_cont(gap_days, 0.9) as p90_gap_days
+    {{ quantile_cont('gap_days', 0.5) }} as median_gap_days,
+    {{ quantile_cont('gap_days', 0.9) }} as p90_gap_days
 from gaps

@@ -3,7 +3,7 @@
 -- int_orders_enriched rebuilt since, and the buyers of products whose category changed;
 -- keys that no longer exist (merged away) are deleted.
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     unique_key='customer_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
@@ -80,7 +80,7 @@ favourite_category as (
     -- Highest spend; ties go to the alphabetically first category.
     select
         customer_key,
-        arg_min(category, struct_pack(neg_spend := -spend, category := category)) as favourite_category
+        {{ min_by('category', sort_key(['-spend', 'category'])) }} as favourite_category
     from category_spend
     group by customer_key
 )

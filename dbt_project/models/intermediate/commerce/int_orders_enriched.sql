@@ -7,7 +7,7 @@
 -- depends on all of them, so a run rebuilds every order of each customer touched by a
 -- changed order (new or corrected rows, lines, a moved customer key, the lookback window).
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     unique_key='order_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

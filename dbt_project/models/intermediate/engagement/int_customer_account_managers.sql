@@ -28,7 +28,7 @@ books as (
 select
     assignments.customer_key,
     -- A customer linked to several managers keeps the one with the smallest book.
-    arg_min(assignments.account_manager_id, struct_pack(b := books.book_size, id := assignments.account_manager_id))
+    {{ min_by('assignments.account_manager_id', sort_key(['books.book_size', 'assignments.account_manager_id'])) }}
         as account_manager_id,
     min(books.book_size) as account_manager_book_size
 from assignments

@@ -17,9 +17,9 @@ keyed as (
 
 select
     customer_key,
-    arg_max(score, struct_pack(t := responded_at, id := response_id)) filter (where survey_type = 'nps')
+    {{ max_by('score', sort_key(['responded_at', 'response_id'])) }} filter (where survey_type = 'nps')
         as latest_nps_score,
-    arg_max(nps_class, struct_pack(t := responded_at, id := response_id)) filter (where survey_type = 'nps')
+    {{ max_by('nps_class', sort_key(['responded_at', 'response_id'])) }} filter (where survey_type = 'nps')
         as latest_nps_class,
     max(responded_at) filter (where survey_type = 'nps') as latest_nps_at,
     avg(score) filter (where survey_type = 'csat') as avg_csat_score,

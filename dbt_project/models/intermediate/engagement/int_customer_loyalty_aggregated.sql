@@ -18,7 +18,7 @@ keyed as (
 select
     customer_key,
     min(occurred_at) filter (where event_type = 'enroll') as enrolled_at,
-    arg_max(tier, struct_pack(t := occurred_at, id := event_id)) filter (where tier is not null) as loyalty_tier,
+    {{ max_by('tier', sort_key(['occurred_at', 'event_id'])) }} filter (where tier is not null) as loyalty_tier,
     sum(points_delta) as points_balance,
     sum(points_delta) filter (where event_type = 'earn') as points_earned,
     -sum(points_delta) filter (where event_type = 'redeem') as points_redeemed,

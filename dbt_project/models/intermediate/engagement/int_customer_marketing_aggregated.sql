@@ -29,11 +29,11 @@ select
     min(occurred_at) as first_touch_at,
     count(*) filter (
         where is_automated_personalised
-        and occurred_at >= {{ as_of_end() }} - to_days({{ var('relationship_lookback_days') }})
+        and occurred_at >= {{ as_of_end() }} - interval {{ var('relationship_lookback_days') }} day
     ) as recent_automated_touches,
     count(*) filter (
         where touch_type in ('open', 'click', 'recommendation_click', 'triggered_message')
-        and occurred_at >= {{ as_of_end() }} - to_days({{ var('relationship_lookback_days') }})
+        and occurred_at >= {{ as_of_end() }} - interval {{ var('relationship_lookback_days') }} day
     ) as recent_engaged_touches
 from keyed
 where customer_key is not null

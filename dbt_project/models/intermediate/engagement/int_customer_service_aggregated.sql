@@ -25,24 +25,24 @@ select
     count(*) filter (where handler_type = 'automated') / count(*) as share_automated,
     count(*) filter (where handler_type = 'agent') / count(*) as share_human,
     count(*) filter (where is_open_ticket) as open_tickets,
-    median(resolution_hours) as median_resolution_hours,
+    {{ quantile_cont('resolution_hours', 0.5) }} as median_resolution_hours,
     -- The relationship-type window (relationship_lookback_days before as-of).
     count(*) filter (
-        where occurred_at >= {{ as_of_end() }} - to_days({{ var('relationship_lookback_days') }})
+        where occurred_at >= {{ as_of_end() }} - interval {{ var('relationship_lookback_days') }} day
     )
         as recent_interactions,
     count(*) filter (
         where handler_type = 'agent'
-        and occurred_at >= {{ as_of_end() }} - to_days({{ var('relationship_lookback_days') }})
+        and occurred_at >= {{ as_of_end() }} - interval {{ var('relationship_lookback_days') }} day
     )
         as recent_human_interactions,
     count(*) filter (
         where handler_type = 'self_service'
-        and occurred_at >= {{ as_of_end() }} - to_days({{ var('relationship_lookback_days') }})
+        and occurred_at >= {{ as_of_end() }} - interval {{ var('relationship_lookback_days') }} day
     ) as recent_self_service_interactions,
     count(*) filter (
         where handler_type = 'automated'
-        and occurred_at >= {{ as_of_end() }} - to_days({{ var('relationship_lookback_days') }})
+        and occurred_at >= {{ as_of_end() }} - interval {{ var('relationship_lookback_days') }} day
     ) as recent_automated_interactions,
     max(occurred_at) as last_interaction_at
 from keyed

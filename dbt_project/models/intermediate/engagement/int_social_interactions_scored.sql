@@ -2,7 +2,7 @@
 -- per distinct text. Incremental (macros/incremental.sql): a run scores only the
 -- interactions loaded since, plus the lookback window.
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     unique_key='interaction_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

@@ -42,8 +42,8 @@ candidate_keys as (
 surviving_keys as (
     select
         component_label,
-        arg_min(customer_key, origin_rank) as customer_key,
-        arg_min(key_origin_record, origin_rank) as key_origin_record
+        {{ min_by('customer_key', 'origin_rank') }} as customer_key,
+        {{ min_by('key_origin_record', 'origin_rank') }} as key_origin_record
     from candidate_keys
     group by component_label
 ),

@@ -36,24 +36,21 @@ ranked as (
 
 select
     customer_key,
-    arg_min(first_name, preference) filter (where first_name is not null) as first_name,
-    arg_min(last_name, preference) filter (where last_name is not null) as last_name,
-    arg_min(email, preference) filter (
+    {{ min_by('first_name', 'preference') }} filter (where first_name is not null) as first_name,
+    {{ min_by('last_name', 'preference') }} filter (where last_name is not null) as last_name,
+    {{ min_by('email', 'preference') }} filter (
         where email is not null and not {{ is_junk_email('email') }}
     ) as email,
-    arg_min(phone, preference) filter (where not {{ is_junk_phone('phone') }}) as phone,
-    arg_min(country, preference) filter (where country is not null) as country,
+    {{ min_by('phone', 'preference') }} filter (where not {{ is_junk_phone('phone') }}) as phone,
+    {{ min_by('country', 'preference') }} filter (where country is not null) as country,
     min(first_seen_at) as first_seen_at,
     -- the sources in alphabetical order
-    list_filter(
-        [
-            case when bool_or(record_source = 'crm_contact') then 'crm_contact' end,
-            case when bool_or(record_source = 'email_seen') then 'email_seen' end,
-            case when bool_or(record_source = 'sales_customer') then 'sales_customer' end,
-            case when bool_or(record_source = 'social_profile') then 'social_profile' end
-        ],
-        source -> source is not null
-    ) as sources_seen_in,
+    {{ non_null_list([
+        "case when bool_or(record_source = 'crm_contact') then 'crm_contact' end",
+        "case when bool_or(record_source = 'email_seen') then 'email_seen' end",
+        "case when bool_or(record_source = 'sales_customer') then 'sales_customer' end",
+        "case when bool_or(record_source = 'social_profile') then 'social_profile' end",
+    ]) }} as sources_seen_in,
     count(*) as source_records,
     bool_or(record_source = 'crm_contact') as has_crm_contact,
     bool_or(record_source = 'sales_customer') as has_sales_account,

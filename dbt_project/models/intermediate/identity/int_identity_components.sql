@@ -12,7 +12,7 @@ with records as (
         record_key,
         record_source,
         record_id,
-        coalesce(strftime(first_seen_at, '%Y%m%d%H%M%S'), '99999999999999')
+        coalesce({{ format_time('first_seen_at', '%Y%m%d%H%M%S') }}, '99999999999999')
         || '|' || record_source || '|' || record_id as rank_label
     from {{ ref('int_identity_records_unioned') }}
 ),
@@ -42,24 +42,7 @@ labels_0 as {{ materialized_cte() }} (
     from ranked_records
 ),
 {% for step in range(1, steps + 1) %}
-    key_labels_{{ step }} as {{ materialized_cte() }} (
-        select
-            edges.key_number,
-            min(labels.label) as label
-        from edges
-        inner join labels_{{ step - 1 }} as labels on edges.record_rank = labels.record_rank
-        group by edges.key_number
-    ),
-
-    labels_{{ step }} as {{ materialized_cte() }} (
-        select
-            labels.record_rank,
-            least(labels.label, coalesce(min(key_labels.label), labels.label)) as label
-        from labels_{{ step - 1 }} as labels
-        left join edges on labels.record_rank = edges.record_rank
-        left join key_labels_{{ step }} as key_labels on edges.key_number = key_labels.key_number
-        group by labels.record_rank, labels.label
-    ),
+    {{ label_propagation_step(step) }}
 {% endfor %}
 
 components as (

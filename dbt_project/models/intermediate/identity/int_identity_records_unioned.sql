@@ -83,8 +83,8 @@ unioned as (
         twitter_handle,
         instagram_handle,
         facebook_handle,
-        cast(null as varchar) as social_platform,
-        cast(null as varchar) as social_handle
+        cast(null as {{ dbt.type_string() }}) as social_platform,
+        cast(null as {{ dbt.type_string() }}) as social_handle
     from contacts
 
     union all

@@ -69,7 +69,7 @@ purchases as (
 lapse_checks as (
     select
         customer_key,
-        cast(signal_date + to_days({{ churn_days + 1 }}) as date) as signal_date
+        cast(signal_date + interval {{ churn_days + 1 }} day as date) as signal_date
     from purchases
 ),
 
@@ -77,7 +77,7 @@ nps_answers as (
     select
         contact_keys.customer_key,
         responses.responded_date as signal_date,
-        arg_max(responses.nps_class, struct_pack(t := responses.responded_at, id := responses.response_id))
+        {{ max_by('responses.nps_class', sort_key(['responses.responded_at', 'responses.response_id'])) }}
             as nps_class
     from {{ ref('stg_crm__survey_responses') }} as responses
     inner join contact_keys on responses.contact_id = contact_keys.record_id
@@ -98,7 +98,7 @@ tiers as (
     select
         contact_keys.customer_key,
         cast(events.occurred_at as date) as signal_date,
-        arg_max(events.tier, struct_pack(t := events.occurred_at, id := events.event_id)) as loyalty_tier
+        {{ max_by('events.tier', sort_key(['events.occurred_at', 'events.event_id'])) }} as loyalty_tier
     from {{ ref('stg_crm__loyalty_events') }} as events
     inner join contact_keys on events.contact_id = contact_keys.record_id
     where events.tier is not null

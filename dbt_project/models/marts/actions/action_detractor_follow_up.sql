@@ -24,7 +24,7 @@ followed_up as (
     inner join interactions
         on detractors.customer_key = interactions.customer_key
             and detractors.responded_at < interactions.occurred_at
-            and interactions.occurred_at <= detractors.responded_at + to_days({{ var('follow_up_window_days') }})
+            and interactions.occurred_at <= detractors.responded_at + interval {{ var('follow_up_window_days') }} day
 )
 
 select

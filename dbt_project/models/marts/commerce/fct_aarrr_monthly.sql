@@ -18,9 +18,10 @@ contact_keys as (
 channels as (
     select
         contact_keys.customer_key,
-        arg_min(
-            coalesce(contacts.lead_source, 'unknown'), struct_pack(t := contacts.created_at, id := contacts.contact_id)
-        )
+        {{ min_by(
+            "coalesce(contacts.lead_source, 'unknown')",
+            sort_key(['contacts.created_at', 'contacts.contact_id']),
+        ) }}
             as acquisition_channel
     from {{ ref('stg_crm__contacts') }} as contacts
     inner join contact_keys on contacts.contact_id = contact_keys.record_id
@@ -59,7 +60,7 @@ acquisition as (
         count(*) as new_leads,
         count(*) filter (
             where first_purchases.first_purchase_date between lead_dates.lead_date
-            and lead_dates.lead_date + to_days({{ var('activation_window_days') }})
+            and lead_dates.lead_date + interval {{ var('activation_window_days') }} day
         ) as activated_leads
     from lead_dates
     left join channels on lead_dates.customer_key = channels.customer_key

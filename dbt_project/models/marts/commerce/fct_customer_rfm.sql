@@ -36,7 +36,9 @@ select
     recency_score,
     frequency_score,
     monetary_score,
-    cast(recency_score as varchar) || cast(frequency_score as varchar) || cast(monetary_score as varchar) as rfm_cell,
+    cast(recency_score as {{ dbt.type_string() }})
+    || cast(frequency_score as {{ dbt.type_string() }})
+    || cast(monetary_score as {{ dbt.type_string() }}) as rfm_cell,
     {{ rfm_segment('recency_score', 'frequency_score', 'monetary_score') }} as rfm_segment,
     as_of_date
 from scored

@@ -22,9 +22,12 @@ as_of as (
 
 months as (
     select
-        cast(unnest(generate_series(
-            min(active.activity_month) + interval 1 month, any_value(as_of.as_of_month), interval 1 month
-        )) as date) as activity_month
+        {{ series(
+            'min(active.activity_month) + interval 1 month',
+            'any_value(as_of.as_of_month)',
+            'interval 1 month',
+            'date',
+        ) }} as activity_month
     from active
     cross join as_of
 ),

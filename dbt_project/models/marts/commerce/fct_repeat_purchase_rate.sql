@@ -12,7 +12,7 @@ with customers as (
 
 by_cohort as (
     select
-        strftime(cohort_month, '%Y-%m') as cohort,
+        {{ format_time('cohort_month', '%Y-%m') }} as cohort,
         count(*) as purchasing_customers,
         count(*) filter (where completed_orders >= 2) as repeat_customers
     from customers

@@ -56,7 +56,7 @@ grid as (
     cross join as_of
     -- one row per month since the cohort's first: a lateral series, no calendar table needed
     cross join lateral (  -- noqa: ST05
-        select unnest(range(0, {{ dbt.datediff('cohort_sizes.cohort_month', 'as_of.as_of_month', 'month') }} + 1))
+        select {{ series('0', dbt.datediff('cohort_sizes.cohort_month', 'as_of.as_of_month', 'month')) }}
             as months_since_first_purchase
     ) as months
 )

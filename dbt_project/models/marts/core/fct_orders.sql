@@ -6,6 +6,6 @@ with orders_enriched as (
 )
 
 select
-    * exclude (_last_load_id),
+    {{ star_except(['_last_load_id']) }},
     {{ as_of_date() }} as as_of_date
 from orders_enriched

@@ -4,7 +4,7 @@ with tier_days as (
     select
         customer_key,
         cast(occurred_at as date) as tier_date,
-        arg_max(tier, struct_pack(t := occurred_at, id := event_id)) as loyalty_tier
+        {{ max_by('tier', sort_key(['occurred_at', 'event_id'])) }} as loyalty_tier
     from {{ ref('fct_loyalty_points_ledger') }}
     where tier is not null
     group by 1, 2

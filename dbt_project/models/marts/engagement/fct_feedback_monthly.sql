@@ -9,8 +9,8 @@ latest_nps as (
     select
         response_month,
         customer_key,
-        arg_max(nps_class, struct_pack(t := responded_at, id := response_id)) as nps_class,
-        arg_max(lifecycle_stage_at_response, struct_pack(t := responded_at, id := response_id)) as lifecycle_stage,
+        {{ max_by('nps_class', sort_key(['responded_at', 'response_id'])) }} as nps_class,
+        {{ max_by('lifecycle_stage_at_response', sort_key(['responded_at', 'response_id'])) }} as lifecycle_stage,
         any_value(rfm_segment) as rfm_segment
     from responses
     where survey_type = 'nps'

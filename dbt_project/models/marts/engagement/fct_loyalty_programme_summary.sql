@@ -26,14 +26,14 @@ grouped as (
 rows_ as (
     select
         tier_group,
-        * exclude (tier_group)
+        {{ star_except(['tier_group']) }}
     from grouped
 
     union all
 
     select
         'all members' as tier_group,
-        * exclude (tier_group)
+        {{ star_except(['tier_group']) }}
     from grouped
     where is_loyalty_member
 )

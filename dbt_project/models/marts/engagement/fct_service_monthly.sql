@@ -7,7 +7,7 @@ select
     count(*) as interactions,
     count(resolved_at) as resolved_interactions,
     count(*) filter (where is_open_ticket) as open_tickets,
-    median(resolution_hours) as median_resolution_hours,
+    {{ quantile_cont('resolution_hours', 0.5) }} as median_resolution_hours,
     {{ as_of_date() }} as as_of_date
 from {{ ref('stg_crm__interactions') }}
 group by all

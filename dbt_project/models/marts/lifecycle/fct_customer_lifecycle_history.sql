@@ -17,9 +17,9 @@ cumulative as (
         sum(completed_orders) over running as completed_orders,
         max(case when has_purchase then signal_date end) over running as last_order_date,
         -- latest NPS class so far (the latest answer counts, not the best)
-        last_value(nps_class ignore nulls) over running as latest_nps_class,
+        {{ last_non_null('nps_class') }} over running as latest_nps_class,
         bool_or(has_referral) over running as has_referral,
-        last_value(loyalty_tier ignore nulls) over running as loyalty_tier,
+        {{ last_non_null('loyalty_tier') }} over running as loyalty_tier,
         bool_or(is_lead) over running as is_lead
     from signals
     window running as (partition by customer_key order by signal_date rows between unbounded preceding and current row)

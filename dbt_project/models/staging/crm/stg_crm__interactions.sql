@@ -36,7 +36,7 @@ final as (
         *,
         handler_type = 'agent' as is_human_handled,
         resolved_at is null and handler_type = 'agent' as is_open_ticket,
-        {{ dbt.datediff('occurred_at', 'resolved_at', 'minute') }} / 60.0 as resolution_hours
+        cast({{ minutes_crossed('occurred_at', 'resolved_at') }} as double) / 60 as resolution_hours
     from categorised
 )
 
