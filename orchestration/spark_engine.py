@@ -94,6 +94,7 @@ def spark_session(paths: SparkPaths):
         .config("spark.sql.parser.escapedStringLiterals", "true")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # progress bars garble the CLI's log
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={paths.root}")
         .enableHiveSupport()
         .getOrCreate()

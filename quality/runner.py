@@ -307,7 +307,7 @@ def blocking_failures(warehouse_path: Path, run_id: str) -> list[tuple]:
 # a server process that has already imported Great Expectations, so the ~10 s import is paid
 # once per pipeline process, in the background, instead of once per gate on the critical path.
 _PRELOAD = [
-    "quality.validation_server",  # first: see its docstring (PySpark)
+    "quality",  # first: its guard must run before GX imports PySpark (quality/__init__.py)
     "great_expectations",
     "quality.runner",
     "quality.expectations",
