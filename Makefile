@@ -13,7 +13,7 @@ $(UV):
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv
 
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --extra postgres --extra matching
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --compile-bytecode --quiet --extra postgres --extra matching
 	cd dbt_project && ../$(VENV)/bin/dbt parse --quiet --profiles-dir . --project-dir .
 	touch $@
 
@@ -22,7 +22,7 @@ setup: $(VENV)/.synced
 # the Spark engine (c360 run --engine spark): the spark extra (PySpark is built from its
 # source package the first time, about 80 s) and Java 17
 $(VENV)/.synced-spark: $(VENV)/.synced
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --extra postgres --extra matching --extra spark
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --compile-bytecode --quiet --extra postgres --extra matching --extra spark
 	touch $@
 
 spark: $(VENV)/.synced-spark java

@@ -26,7 +26,7 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -289,6 +289,7 @@ def load_file(
     landing_dir: Path,
     batch_id: str,
     window: EventWindow = EventWindow(),
+    on_new_file: Callable[[], None] | None = None,
 ) -> FileResult:
     relative = path.relative_to(landing_dir).as_posix()
     checksum = file_checksum(path)
@@ -304,6 +305,8 @@ def load_file(
         ).fetchone():
             return _record_copy(con, contract, relative, checksum, path, batch_id, seen[0])
         return FileResult(contract.name, relative, checksum, "skipped")
+    if on_new_file is not None:
+        on_new_file()
     version = (
         con.execute(
             "select count(distinct file_checksum) from ingest.load_manifest where file_path = ?",
@@ -464,11 +467,12 @@ def load_contract(
     landing_dir: Path,
     batch_id: str,
     window: EventWindow = EventWindow(),
+    on_new_file: Callable[[], None] | None = None,
 ) -> list[FileResult]:
     con.execute("set TimeZone = 'UTC'")
     ensure_warehouse_schema(con, [contract])
     return [
-        load_file(con, contract, path, landing_dir, batch_id, window)
+        load_file(con, contract, path, landing_dir, batch_id, window, on_new_file)
         for path in discover_files(landing_dir, contract)
     ]
 
@@ -479,13 +483,17 @@ def load_landing(
     batch_id: str,
     contracts: Iterable[Contract] | None = None,
     window: EventWindow = EventWindow(),
+    on_new_file: Callable[[], None] | None = None,
 ) -> LoadReport:
     """Load every landed file for the given contracts (default: all) and report per file;
-    event times outside ``window`` are quarantined."""
+    event times outside ``window`` are quarantined. ``on_new_file`` is called before each
+    file not loaded before is read (the caller may start work that only new data needs)."""
     contracts = list(contracts if contracts is not None else load_contracts())
     ensure_warehouse_schema(con, load_contracts())
     report = LoadReport()
     for contract in contracts:
-        report.files.extend(load_contract(con, contract, Path(landing_dir), batch_id, window))
+        report.files.extend(
+            load_contract(con, contract, Path(landing_dir), batch_id, window, on_new_file)
+        )
     report.files.extend(record_unusable(con, Path(landing_dir), batch_id, load_contracts()))
     return report

@@ -51,7 +51,16 @@ create table if not exists quality.measurements (
     value double,
     measured_at timestamp
 );
+-- bookkeeping of the raw gate, not served: which loads' rows passed their raw rules
+create schema if not exists ops;
+create table if not exists ops.validated_loads (
+    load_id bigint,
+    raw_table varchar,
+    run_id varchar,
+    validated_at timestamp
+);
 """
+RAW_RULES = "raw_contract_rules"  # the raw suites that check rows (validated per load)
 MATCH_RATE = "identity_match_rate"
 
 
@@ -127,14 +136,59 @@ def _table_exists(con: duckdb.DuckDBPyConnection, layer: str, table: str) -> boo
     )
 
 
+# Rows of a raw table that no passing raw gate has checked: rows of a load not yet
+# validated, and rows written around the loader (no load id), which are checked every time.
+UNVALIDATED_ROWS = "_load_id is null or _load_id not in (select load_id from ops.validated_loads)"
+
+
+def unvalidated_rows(warehouse_path: Path) -> dict[str, int]:
+    """Per raw table, how many of its rows no passing raw gate has checked yet.
+
+    Raw is append-only and a row's contract rules depend on the row alone, so the rows of a
+    load that passed stay valid: the next raw gate checks only these rows (an empty answer
+    means there is nothing new to check). The rows of a load whose gate failed stay here
+    until a gate passes them.
+    """
+    con = connect(warehouse_path)
+    try:
+        return unvalidated_rows_of(con)
+    finally:
+        con.close()
+
+
+def unvalidated_rows_of(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """``unvalidated_rows`` on an open connection."""
+    con.execute(RESULTS_DDL)
+    tables = [
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'raw' and table_type = 'BASE TABLE' order by 1"
+        ).fetchall()
+    ]
+    counts = {
+        table: con.execute(f"select count(*) from raw.{table} where {UNVALIDATED_ROWS}").fetchone()[
+            0
+        ]
+        for table in tables
+    }
+    return {table: rows for table, rows in counts.items() if rows}
+
+
 def run_suites(
     warehouse_path: Path,
     suites: Iterable[SuiteSpec],
     run_id: str,
     data_docs_dir: Path | None = None,
     max_component_size: int = 50,
+    new_rows_only: bool = False,
 ) -> list[SuiteOutcome]:
-    """Validate each suite's table in DuckDB through GX; store and return the outcomes."""
+    """Validate each suite's table in DuckDB through GX; store and return the outcomes.
+
+    With ``new_rows_only`` the raw row rules check only the rows no passing gate has
+    checked (``unvalidated_rows``), and a raw table without any is not checked; otherwise
+    every suite validates its whole table (a full refresh, the tests).
+    """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no internet to report to
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -155,7 +209,13 @@ def run_suites(
             max_component_size=max_component_size,
             previous_match_rate=previous.get(MATCH_RATE),
         )
-        present = [s for s in suites if _table_exists(con, s.layer, s.table)]
+        unchecked = unvalidated_rows_of(con) if new_rows_only else {}
+        present = [
+            s
+            for s in suites
+            if _table_exists(con, s.layer, s.table)
+            and (not new_rows_only or s.expectations != RAW_RULES or s.table in unchecked)
+        ]
     finally:
         con.close()
 
@@ -178,7 +238,14 @@ def run_suites(
         assets: dict[str, object] = {}
         for spec in present:
             asset_name = f"{spec.layer}.{spec.table}"
-            if asset_name not in assets:
+            if new_rows_only and spec.expectations == RAW_RULES:
+                # the rows no passing gate has checked, not the whole history
+                asset_name += ".unvalidated_rows"
+                assets[asset_name] = datasource.add_query_asset(
+                    name=asset_name,
+                    query=f"select * from {spec.layer}.{spec.table} where {UNVALIDATED_ROWS}",
+                ).add_batch_definition_whole_table("unvalidated_rows")
+            elif asset_name not in assets:
                 assets[asset_name] = datasource.add_table_asset(
                     name=asset_name, table_name=spec.table, schema_name=spec.layer
                 ).add_batch_definition_whole_table("whole_table")
@@ -252,8 +319,26 @@ def _forget_previous_runs(context, project_root: Path | None, suite_names: list[
             context.data_sources.delete(name=name)
 
 
+def _record_validated_loads(
+    con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[SuiteOutcome]
+) -> None:
+    """The loads whose rows passed their raw rules in this run: later gates skip them."""
+    for outcome in outcomes:
+        if outcome.suite.expectations != RAW_RULES or not outcome.success:
+            continue
+        con.execute(
+            "insert into ops.validated_loads "
+            "select distinct _load_id, ?, ?, now()::timestamp "
+            f"from raw.{outcome.suite.table} where _load_id is not null and ({UNVALIDATED_ROWS})",
+            [outcome.suite.table, run_id],
+        )
+
+
 def _store(
-    warehouse_path: Path, run_id: str, outcomes: list[SuiteOutcome], suites: list[SuiteSpec]
+    warehouse_path: Path,
+    run_id: str,
+    outcomes: list[SuiteOutcome],
+    suites: list[SuiteSpec],
 ) -> None:
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [
@@ -284,6 +369,7 @@ def _store(
                 rows,
             )
         _record_measurements(con, run_id, suites)
+        _record_validated_loads(con, run_id, outcomes)
     finally:
         con.close()
 
@@ -336,6 +422,7 @@ def _validate_in_child(
     suite_names: list[str],
     run_id: str,
     data_docs_dir: Path | None,
+    new_rows_only: bool,
 ) -> None:
     import traceback
 
@@ -346,7 +433,11 @@ def _validate_in_child(
     try:
         wanted = set(suite_names)
         outcomes = run_suites(
-            warehouse_path, [s for s in all_suites() if s.name in wanted], run_id, data_docs_dir
+            warehouse_path,
+            [s for s in all_suites() if s.name in wanted],
+            run_id,
+            data_docs_dir,
+            new_rows_only=new_rows_only,
         )
         reply.send(outcomes)
     except BaseException:
@@ -361,6 +452,7 @@ def run_suites_isolated(
     suites: Iterable[SuiteSpec],
     run_id: str,
     data_docs_dir: Path | None = None,
+    new_rows_only: bool = False,
 ) -> list[SuiteOutcome]:
     """Run the suites in a child process and return the outcomes it sends back.
 
@@ -379,6 +471,7 @@ def run_suites_isolated(
             [s.name for s in suites],
             run_id,
             data_docs_dir,
+            new_rows_only,
         ),
         name=f"gx-{run_id}",
     )

@@ -102,13 +102,64 @@ def test_the_full_build_builds_and_publishes(bench):
     assert full["served_run"] == full["outcome"].run_id
 
 
-def test_a_rerun_with_nothing_new_skips_the_build_and_keeps_serving_byte_identical(bench):
+def _check_evaluations(outcome) -> list:
+    return [e for e in outcome.result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+
+
+def _stored_results(warehouse: Path, run_id: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            "select suite, expectation, element_count from quality.check_results where run_id = ?",
+            [run_id],
+        ).fetchall()
+
+
+def test_a_rerun_with_nothing_new_does_no_gate_dbt_or_publish_work(bench):
     _, runs, _, _ = bench
     rerun = runs["nothing_new"]["outcome"]
     assert rerun.success and rerun.build_skipped
     assert not {k for k in _materialized(rerun) if k.startswith(("marts/", "serving/"))}
     assert {"mart_quality_gate", "serving__warehouse"} <= _skipped_steps(rerun)
+    # no gate ran: no check evaluated (dbt tests included), no GX result stored
+    assert _check_evaluations(rerun) == []
+    assert _stored_results(runs["nothing_new"]["warehouse"], rerun.run_id) == []
     assert runs["nothing_new"]["served_bytes"] == runs["full"]["served_bytes"]
+
+
+def test_the_raw_gate_of_a_daily_run_checks_only_the_rows_that_run_loaded(bench):
+    _, runs, _, _ = bench
+    day = runs["incremental"]["outcome"]
+    warehouse = runs["incremental"]["warehouse"]
+    # what this run loaded, counted from raw itself through the load manifest
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        loaded = dict(
+            con.execute(
+                "select source || '__' || entity, sum(rows_loaded) from ingest.load_manifest "
+                "where batch_id = ? and status = 'loaded' and rows_loaded > 0 group by 1",
+                [day.run_id],
+            ).fetchall()
+        )
+        in_raw = {
+            table: con.execute(
+                f"select count(*) from raw.{table} where _load_id in (select load_id from "
+                "ingest.load_manifest where batch_id = ?)",
+                [day.run_id],
+            ).fetchone()[0]
+            for table in loaded
+        }
+        history = {
+            table: con.execute(f"select count(*) from raw.{table}").fetchone()[0]
+            for table in loaded
+        }
+    assert loaded and loaded == in_raw
+    checked = {
+        suite.split(".")[1]: element_count
+        for suite, expectation, element_count in _stored_results(warehouse, day.run_id)
+        if suite.endswith(".error") and expectation == "expect_column_values_to_not_be_null"
+    }
+    # the row rules ran on the new rows of each table that received any, on no other table
+    assert checked == in_raw
+    assert any(history[table] > rows for table, rows in in_raw.items())
 
 
 def test_one_more_day_of_files_builds_and_publishes(bench):

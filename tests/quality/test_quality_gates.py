@@ -11,7 +11,7 @@ from playwright.sync_api import sync_playwright
 
 from orchestration.runner import run_pipeline
 from quality.data_docs import SITE
-from quality.runner import run_suites
+from quality.runner import run_suites, unvalidated_rows
 from quality.suites import SuiteSpec, all_suites
 from tests.browser import CHROMIUM, FLAGS
 from tests.conftest import build_demo_warehouse
@@ -130,6 +130,50 @@ def test_planted_violation_fails_its_suite_with_the_right_expectation_and_count(
     failures = _validate_planted(built, tmp_path, suite, *statements)
     assert (expectation, column) in failures, failures
     assert failures[(expectation, column)].unexpected_count == unexpected
+
+
+def test_the_raw_gate_checks_only_rows_no_gate_passed_and_keeps_failed_ones_pending(
+    built, tmp_path
+):
+    _, warehouse = built
+    copy = tmp_path / "new_load.duckdb"
+    shutil.copy(warehouse, copy)
+    suite = _suite("raw.sales__orders.error")
+    # the build's gate passed every load: nothing is left to check
+    assert unvalidated_rows(copy) == {}
+    with connection(copy) as con:
+        # a new load of two orders, one of them without its order_id
+        new_load = con.execute("select max(load_id) + 1 from ingest.load_manifest").fetchone()[0]
+        con.execute(
+            "insert into ingest.load_manifest select * replace (? as load_id, 2 as rows_loaded) "
+            "from ingest.load_manifest where source = 'sales' and entity = 'orders' "
+            "and status = 'loaded' limit 1",
+            [new_load],
+        )
+        con.execute(
+            "insert into raw.sales__orders select * replace (? as _load_id, "
+            "case when row_number() over () = 1 then null else order_id end as order_id) "
+            "from (select * from raw.sales__orders order by order_id limit 2)",
+            [new_load],
+        )
+    assert unvalidated_rows(copy) == {"sales__orders": 2}
+
+    [outcome] = run_suites(copy, [suite], "new-load-1", new_rows_only=True)
+    failures = {f.expectation: f for f in outcome.failures}
+    assert failures["expect_column_values_to_not_be_null"].unexpected_count == 1
+    # only the new load's two rows were read, not the history
+    assert {o.element_count for o in outcome.outcomes if o.element_count is not None} == {2}
+    assert unvalidated_rows(copy) == {"sales__orders": 2}  # still to be checked
+
+    with connection(copy) as con:
+        con.execute(
+            "update raw.sales__orders set order_id = 'fixed-1' "
+            "where order_id is null and _load_id = ?",
+            [new_load],
+        )
+    [outcome] = run_suites(copy, [suite], "new-load-2", new_rows_only=True)
+    assert outcome.success
+    assert unvalidated_rows(copy) == {}
 
 
 def test_revenue_that_no_longer_reconciles_fails_the_360_suite(built, tmp_path):

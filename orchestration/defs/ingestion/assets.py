@@ -6,6 +6,7 @@ from ingestion.contracts import load_contracts
 from ingestion.loader import load_landing
 from orchestration.lib.retry import retry_when_transient
 from orchestration.lib.settings import C360Settings
+from quality.runner import prewarm
 from warehouse.connection import connection
 
 WAREHOUSE_POOL = "duckdb_warehouse"  # one writer at a time on the DuckDB file
@@ -35,7 +36,13 @@ def raw_tables(context: dg.AssetExecutionContext, c360: C360Settings):
     settings = c360.resolve()
     with retry_when_transient(context), connection(settings.warehouse) as con:
         report = load_landing(
-            con, settings.landing, context.run.run_id, selected, settings.event_window
+            con,
+            settings.landing,
+            context.run.run_id,
+            selected,
+            settings.event_window,
+            # new data will be validated: GX's import overlaps with loading it
+            on_new_file=prewarm,
         )
         table_rows = {
             contract.name: con.execute(f"select count(*) from raw.{contract.name}").fetchone()[0]

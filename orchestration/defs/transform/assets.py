@@ -25,6 +25,7 @@ from orchestration.lib.dbt import (
 )
 from orchestration.lib.retry import retry_when_transient
 from orchestration.lib.settings import C360Settings, as_of_date_for_run
+from quality.runner import prewarm
 from warehouse.connection import connection
 
 PUBLISHED_360 = dg.AssetKey(["marts", "dim_customer_360"])
@@ -63,6 +64,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
             "dbt, the mart gate and publishing are skipped (run with --rebuild to force)."
         )
         return
+    prewarm()  # the mart gate's GX import overlaps with dbt
     context.log.info(f"dbt vars: {dbt_vars}")
     # the settings travel as this invocation's --vars: nothing is written to os.environ
     # dbt's unit tests check the SQL, not the data: they run in the test suite
