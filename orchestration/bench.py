@@ -50,6 +50,16 @@ class BenchResult:
     # dbt's own timing of its slowest models (run_results.json), full and incremental
     models_full_s: dict[str, float] | None = None
     models_incremental_s: dict[str, float] | None = None
+    # with --days N: every daily run in delivery order (the first is ``incremental_s``)
+    daily_s: list[float] | None = None
+
+    @property
+    def daily_growth(self) -> float | None:
+        """Mean of the last five daily runs over the first five: 1.0 when a day's cost does
+        not grow with the history before it (at least ten days needed)."""
+        if not self.daily_s or len(self.daily_s) < 10:
+            return None
+        return (sum(self.daily_s[-5:]) / 5) / (sum(self.daily_s[:5]) / 5)
 
     @property
     def full_over_floor(self) -> float:
@@ -85,6 +95,8 @@ class BenchResult:
             "rows": self.rows,
             "slowest_models_full_s": self.models_full_s,
             "slowest_models_incremental_s": self.models_incremental_s,
+            "daily_s": [round(d, 2) for d in self.daily_s] if self.daily_s else None,
+            "daily_growth": round(self.daily_growth, 3) if self.daily_growth else None,
         }
 
 
@@ -215,16 +227,22 @@ def _landing_copy(source: Path, target: Path) -> None:
 
 
 def run_benchmark(
-    scale: float, workdir: Path, seed: int = 42, on_run: RunObserver | None = None
+    scale: float,
+    workdir: Path,
+    seed: int = 42,
+    on_run: RunObserver | None = None,
+    days: int = 1,
 ) -> BenchResult:
-    """Generate (cached by scale and seed), hold back the last day, then measure on the
-    rest: floor, full build, nothing new; then land the last day and run incrementally.
-    ``on_run`` sees each run's outcome (the smoke test asserts what the runs did)."""
+    """Generate (cached by scale, seed and days), hold back the last ``days`` days, then
+    measure on the rest: floor, full build, nothing new; then land each held-back day in
+    turn and run incrementally (``daily_s``; the first is ``incremental_s``, with its
+    steps and slowest models). ``on_run`` sees each run's outcome (the smoke test asserts
+    what the runs did)."""
     from ingestion.demo.deliveries import DeliveryPlan, split_into_deliveries
     from ingestion.demo.generator import GenerateOptions, generate
 
     # v2: the generator in shards of SHARD_PERSONS people (other files above scale 1)
-    data = workdir / f"data_v2_scale{scale}_seed{seed}"
+    data = workdir / f"data_v2_scale{scale}_seed{seed}{f'_days{days}' if days > 1 else ''}"
     if not (data / "ready").exists():
         shutil.rmtree(data, ignore_errors=True)
         with TreeMemorySampler() as generation_memory:
@@ -232,7 +250,7 @@ def run_benchmark(
             rows = generate(GenerateOptions(out=data / "generated", scale=scale, seed=seed))
             generate_s = time.perf_counter() - start
         split_into_deliveries(
-            data / "generated", data / "deliveries", DeliveryPlan(daily_deliveries=1)
+            data / "generated", data / "deliveries", DeliveryPlan(daily_deliveries=days)
         )
         (data / "ready").write_text(
             json.dumps(
@@ -244,7 +262,8 @@ def run_benchmark(
             )
         )
     made = json.loads((data / "ready").read_text() or "{}")
-    history, last_day = data / "deliveries" / "delivery_00", data / "deliveries" / "delivery_01"
+    history = data / "deliveries" / "delivery_00"
+    later_days = [data / "deliveries" / f"delivery_{day:02d}" for day in range(1, days + 1)]
     files_mb = sum(p.stat().st_size for p in history.rglob("*") if p.is_file()) / 1e6
     order_lines = duckdb.sql(
         f"select count(*) from read_csv('{history}/sales/order_lines/*.csv*', all_varchar = true)"
@@ -254,14 +273,20 @@ def run_benchmark(
     shutil.rmtree(run, ignore_errors=True)
     landing, warehouse = run / "landing", run / "warehouse.duckdb"
     _landing_copy(history, landing)
+    daily: list[float] = []
     with TreeMemorySampler() as memory:
         full, steps = _timed_run("full", landing, warehouse, on_run)
         models_full = slowest_models()
-        # nothing new: files skip, dbt is skipped
+        # nothing new: files skip, the raw gate, dbt and publishing are skipped
         noop, _ = _timed_run("nothing_new", landing, warehouse, on_run)
-        _landing_copy(last_day, landing)
-        incremental, incremental_steps = _timed_run("incremental", landing, warehouse, on_run)
-        models_incremental = slowest_models()
+        for day, delivery in enumerate(later_days):
+            _landing_copy(delivery, landing)
+            seconds, day_steps = _timed_run(
+                "incremental" if day == 0 else f"day_{day + 1:02d}", landing, warehouse, on_run
+            )
+            daily.append(seconds)
+            if day == 0:
+                incremental_steps, models_incremental = day_steps, slowest_models()
     return BenchResult(
         scale=scale,
         order_lines=order_lines,
@@ -269,7 +294,7 @@ def run_benchmark(
         floor_s=floor,
         full_s=full,
         noop_s=noop,
-        incremental_s=incremental,
+        incremental_s=daily[0],
         step_seconds=steps,
         incremental_step_seconds=incremental_steps,
         peak_rss_mb=memory.peak_bytes / 2**20,
@@ -278,6 +303,7 @@ def run_benchmark(
         rows=made.get("rows"),
         models_full_s=models_full,
         models_incremental_s=models_incremental,
+        daily_s=daily if days > 1 else None,
     )
 
 
@@ -381,6 +407,16 @@ def write_details(results: list[BenchResult], path: Path) -> None:
             f"- Daily incremental, slowest dbt models: "
             f"{_slowest(r.models_incremental_s or {}, 8)}.",
         ]
+        if r.daily_s:
+            lines.append(
+                f"- {len(r.daily_s)} consecutive daily deliveries, s: "
+                + ", ".join(f"{d:.1f}" for d in r.daily_s)
+                + (
+                    f"; the last five over the first five: {r.daily_growth:.2f}."
+                    if r.daily_growth
+                    else "."
+                )
+            )
     head = path.read_text().partition(DETAIL_MARKER)[0] if path.exists() else ""
     path.write_text(head.rstrip("\n") + "\n" + DETAIL_MARKER + "\n" + "\n".join(lines) + "\n")
 

@@ -541,9 +541,15 @@ def bench(
         help="Also time probabilistic matching (Splink) over this many generated CRM "
         "contacts, e.g. --matching-contacts 1M.",
     ),
+    days: int = typer.Option(
+        1,
+        min=1,
+        help="Daily deliveries after the history, each run and timed in turn (30 gives "
+        "the daily series and its growth).",
+    ),
 ) -> None:
-    """Measure the floor, a full build, the daily incremental run and a run with nothing
-    new, per size; append to BENCHMARKS.md and write BENCHMARKS.json."""
+    """Measure the floor, a full build, a run with nothing new and the daily incremental
+    runs, per size; append to BENCHMARKS.md and write BENCHMARKS.json."""
     from orchestration.bench import append_markdown, run_benchmark, write_details, write_json
 
     if matching_contacts and not (lines or scale):
@@ -554,7 +560,7 @@ def bench(
     for each in scales:
         folder = (workdir / f"scale_{each}").resolve()
         folder.mkdir(parents=True, exist_ok=True)
-        result = run_benchmark(each, folder)
+        result = run_benchmark(each, folder, days=days)
         results.append(result)
         # written after each size: a larger size that fails keeps the smaller ones
         append_markdown(result, output)

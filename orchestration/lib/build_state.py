@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from datetime import date
 from importlib import metadata
 from pathlib import Path
 
@@ -31,6 +32,7 @@ create table if not exists ops.dbt_builds (
     fingerprint varchar,
     built_at timestamp
 );
+create table if not exists ops.build_as_of (as_of_date date);
 create table if not exists ops.dbt_invocations (
     run_id varchar,
     code_fingerprint varchar,
@@ -100,6 +102,14 @@ def build_fingerprint(
     """What a full dbt build depends on: code, raw data and the settings dbt reads."""
     parts = [code or code_fingerprint(), raw_fingerprint(con), repr(sorted(dbt_vars.items()))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def record_build_as_of(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+    """The as-of date the next dbt build reads (macro ``as_of_date``): kept in the warehouse
+    rather than passed as a var, so a new date does not make dbt parse the project again."""
+    con.execute(BUILD_STATE_DDL)
+    con.execute("delete from ops.build_as_of")
+    con.execute("insert into ops.build_as_of values (?)", [as_of])
 
 
 def record_full_build(con: duckdb.DuckDBPyConnection, run_id: str, fingerprint: str) -> None:

@@ -86,13 +86,17 @@ class RunSettings:
     def alerts_file(self) -> Path:
         return self.reports / "alerts.jsonl"
 
-    def dbt_vars(self, as_of_date: date) -> dict[str, object]:
+    def dbt_vars(self, as_of_date: date | None) -> dict[str, object]:
         """What the dbt project reads (``var(...)``): the file it builds, the as-of date this
         run resolved, and whether the run may rewrite the identity state. A pinned as-of run
-        looks into the past, so it reads the remembered customer keys but never saves them."""
+        looks into the past, so it reads the remembered customer keys but never saves them.
+
+        Without ``as_of_date`` the vars stay the same from one daily run to the next, so dbt
+        reuses its parsed project; the build then reads the date from the warehouse
+        (``ops.build_as_of``, written by ``build_state.record_build_as_of``)."""
         return {
             "warehouse_path": str(self.warehouse),
-            "as_of_date": as_of_date.isoformat(),
+            **({"as_of_date": as_of_date.isoformat()} if as_of_date else {}),
             "save_identity_state": self.as_of is None,
             "clv_holdout_weeks": self.clv_holdout_weeks,
             "probabilistic_matching": self.probabilistic_matching,

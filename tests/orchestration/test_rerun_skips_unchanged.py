@@ -1,7 +1,7 @@
 """The benchmark at a small scale, which is also how a data engineer's day goes: a full
-build, a rerun with nothing new (skips dbt, the mart gate and publishing), then one more
-day of files across entities (builds incrementally and publishes). The smoke part asserts
-that `c360 bench` produces every figure, never what a timing is.
+build, a rerun with nothing new (no gate, dbt or publishing work), then two more days of
+files across entities, one after the other (each builds incrementally and publishes). The
+smoke part asserts that `c360 bench` produces every figure, never what a timing is.
 
 (`--rebuild` only turns the skip off; the builds here already cover what it runs.)"""
 
@@ -54,7 +54,7 @@ def bench(tmp_path_factory):
             "warehouse": warehouse,
         }
 
-    result = run_benchmark(SCALE, workdir, seed=11, on_run=observe)
+    result = run_benchmark(SCALE, workdir, seed=11, on_run=observe, days=2)
     last = runs["incremental"]
     cli = CliRunner().invoke(
         app, ["run", "--landing", str(last["landing"]), "--warehouse", str(last["warehouse"])]
@@ -81,6 +81,9 @@ def test_the_benchmark_produces_every_figure(bench, tmp_path):
     assert size["order_lines"] == lines
     assert size["rows"]["sales/order_lines"] >= lines and size["generate_s"] > 0
     assert size["slowest_models_full_s"] and size["slowest_models_incremental_s"]
+    # the daily series: each held-back day run in turn, the first is the incremental run
+    assert len(size["daily_s"]) == 2 and all(d > 0 for d in size["daily_s"])
+    assert size["daily_s"][0] == size["incremental_s"]
     markdown = tmp_path / "BENCHMARKS.md"
     append_markdown(result, markdown)
     write_details([result], markdown)
@@ -91,6 +94,7 @@ def test_the_benchmark_produces_every_figure(bench, tmp_path):
     slowest_model = next(iter(size["slowest_models_full_s"]))
     assert f"slowest dbt models: {slowest_model}" in detail
     assert f"sales/order_lines {size['rows']['sales/order_lines']:,}" in detail
+    assert "2 consecutive daily deliveries" in detail
     assert json.loads((tmp_path / "BENCHMARKS.json").read_text())["sizes"][0] == size
 
 

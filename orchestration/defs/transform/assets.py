@@ -10,6 +10,7 @@ from orchestration.lib.build_state import (
     build_fingerprint,
     code_fingerprint,
     full_refresh_reason,
+    record_build_as_of,
     record_dbt_invocation,
     record_full_build,
     unchanged_since_publish,
@@ -19,6 +20,7 @@ from orchestration.lib.dbt import (
     C360DbtCliResource,
     dbt_project,
     ensure_manifest,
+    keep_parsed_project,
     prune_dbt_artifacts,
     translator,
     with_progress_and_row_counts,
@@ -48,8 +50,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
     full_build = context.selected_asset_keys == context.assets_def.keys
     code = code_fingerprint()
     with retry_when_transient(context), connection(settings.warehouse) as con:
-        dbt_vars = settings.dbt_vars(as_of_date_for_run(settings, con))
-        fingerprint = build_fingerprint(con, dbt_vars, code)
+        as_of = as_of_date_for_run(settings, con)
+        fingerprint = build_fingerprint(con, settings.dbt_vars(as_of), code)
         reproduced = unchanged_since_publish(con, settings.serving, fingerprint)
         refresh_reason = (
             "full refresh requested"
@@ -65,16 +67,22 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
         )
         return
     prewarm()  # the mart gate's GX import overlaps with dbt
-    context.log.info(f"dbt vars: {dbt_vars}")
-    # the settings travel as this invocation's --vars: nothing is written to os.environ
+    with connection(settings.warehouse) as con:
+        record_build_as_of(con, as_of)
+    # the settings travel as this invocation's --vars (nothing is written to os.environ);
+    # the as-of date is read from the warehouse, so the vars, and dbt's parse, stay the same
+    # from one day to the next
+    dbt_vars = settings.dbt_vars(None)
+    context.log.info(f"dbt vars: {dbt_vars}; as-of date {as_of}")
     # dbt's unit tests check the SQL, not the data: they run in the test suite
     # (tests/test_dbt_unit_tests.py), not in every production build (dbt's own advice)
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
     if refresh_reason:
         context.log.info(f"Incremental models rebuilt from raw: {refresh_reason}.")
         args.append("--full-refresh")
-    events = dbt.cli(args, context=context).stream()
-    yield from with_progress_and_row_counts(context, events, settings.warehouse)
+    invocation = dbt.cli(args, context=context)
+    yield from with_progress_and_row_counts(context, invocation.stream(), settings.warehouse)
+    keep_parsed_project(invocation.target_path)
     prune_dbt_artifacts(keep=3)
     with connection(settings.warehouse) as con:
         record_dbt_invocation(

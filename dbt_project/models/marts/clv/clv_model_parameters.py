@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 
 from warehouse import clv
+from warehouse.build_settings import build_as_of_date
 
 # The table's types, whatever the data: a not-fitted run (all-null columns) must not turn
 # `value` or `reason` into INTEGER (a later test, or a BI tool, would trip on it).
@@ -52,7 +53,7 @@ def model(dbt, session):
     # a fixed row order: the optimiser's path (and so the last digits) depends on it
     inputs = dbt.ref("int_clv_inputs").df().sort_values("customer_key", ignore_index=True)
     chosen = clv.choose_model(_backtest_rows(dbt.ref("fct_clv_backtest").df()))
-    as_of = pd.Timestamp(dbt.config.get("as_of_date")).date()
+    as_of = build_as_of_date(dbt.config.get("as_of_date"), session)
     unit = f"{dbt.config.get('clv_time_unit_days')} days"
     base = {"time_unit": unit, "calibration_end": as_of, "customers": len(inputs)}
     reason = clv.check_fit_possible(inputs["frequency"].to_numpy())

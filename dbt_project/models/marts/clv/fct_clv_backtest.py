@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 
 from warehouse import clv
+from warehouse.build_settings import build_as_of_date
 
 SCHEMA = pa.schema(
     [
@@ -31,7 +32,7 @@ def model(dbt, session):
     inputs = dbt.ref("int_clv_backtest_inputs").df().sort_values("customer_key", ignore_index=True)
     holdout_weeks = int(dbt.config.get("clv_holdout_weeks"))
     unit_weeks = float(dbt.config.get("clv_time_unit_days")) / 7
-    holdout_end = pd.Timestamp(dbt.config.get("as_of_date")).date()
+    holdout_end = build_as_of_date(dbt.config.get("as_of_date"), session)
     calibration_end = (pd.Timestamp(holdout_end) - pd.Timedelta(weeks=holdout_weeks)).date()
     x, t_x, T, actual = (
         inputs[c].to_numpy(dtype=float) for c in ("frequency", "recency", "t", "holdout_purchases")
