@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.contracts import load_contracts
 from quality import data_docs, gx_duckdb
 from quality.suites import ERROR, QualityContext, SuiteSpec
 from warehouse.connection import connect
@@ -60,7 +61,6 @@ create table if not exists ops.validated_loads (
     validated_at timestamp
 );
 """
-RAW_RULES = "raw_contract_rules"  # the raw suites that check rows (validated per load)
 MATCH_RATE = "identity_match_rate"
 
 
@@ -136,43 +136,59 @@ def _table_exists(con: duckdb.DuckDBPyConnection, layer: str, table: str) -> boo
     )
 
 
-# Rows of a raw table that no passing raw gate has checked: rows of a load not yet
-# validated, and rows written around the loader (no load id), which are checked every time.
-UNVALIDATED_ROWS = "_load_id is null or _load_id not in (select load_id from ops.validated_loads)"
+@dataclass(frozen=True)
+class UncheckedRows:
+    """What a raw table holds that no passing raw gate has checked: the rows of loads not
+    yet validated, and rows written around the loader (no load id), checked every time."""
+
+    load_ids: tuple[int, ...]
+    without_load_id: bool
+
+    def where(self) -> str:
+        """The SQL condition that selects exactly these rows."""
+        conditions = []
+        if self.load_ids:
+            conditions.append(f"_load_id in ({', '.join(map(str, self.load_ids))})")
+        if self.without_load_id:
+            conditions.append("_load_id is null")
+        return " or ".join(conditions)
 
 
-def unvalidated_rows(warehouse_path: Path) -> dict[str, int]:
-    """Per raw table, how many of its rows no passing raw gate has checked yet.
+def unchecked_rows(warehouse_path: Path) -> dict[str, UncheckedRows]:
+    """Per raw table of a contract, the rows no passing raw gate has checked yet.
 
     Raw is append-only and a row's contract rules depend on the row alone, so the rows of a
-    load that passed stay valid: the next raw gate checks only these rows (an empty answer
-    means there is nothing new to check). The rows of a load whose gate failed stay here
-    until a gate passes them.
+    load that passed stay valid: the next raw gate checks only these (an empty answer means
+    there is nothing new to check). The rows of a load whose gate failed stay here until a
+    gate passes them.
     """
     con = connect(warehouse_path)
     try:
-        return unvalidated_rows_of(con)
+        return unchecked_rows_of(con)
     finally:
         con.close()
 
 
-def unvalidated_rows_of(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """``unvalidated_rows`` on an open connection."""
+def unchecked_rows_of(con: duckdb.DuckDBPyConnection) -> dict[str, UncheckedRows]:
+    """``unchecked_rows`` on an open connection (one pass over each table's load ids)."""
     con.execute(RESULTS_DDL)
-    tables = [
-        name
-        for (name,) in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'raw' and table_type = 'BASE TABLE' order by 1"
-        ).fetchall()
-    ]
-    counts = {
-        table: con.execute(f"select count(*) from raw.{table} where {UNVALIDATED_ROWS}").fetchone()[
-            0
-        ]
-        for table in tables
-    }
-    return {table: rows for table, rows in counts.items() if rows}
+    found = {}
+    for contract in load_contracts():
+        if not _table_exists(con, "raw", contract.name):
+            continue
+        load_ids, without_load_id = con.execute(
+            f"""
+            select
+                list(distinct _load_id order by _load_id) filter (
+                    where _load_id not in (select load_id from ops.validated_loads)
+                ),
+                coalesce(bool_or(_load_id is null), false)
+            from raw.{contract.name}
+            """
+        ).fetchone()
+        if load_ids or without_load_id:
+            found[contract.name] = UncheckedRows(tuple(load_ids or ()), without_load_id)
+    return found
 
 
 def run_suites(
@@ -186,7 +202,7 @@ def run_suites(
     """Validate each suite's table in DuckDB through GX; store and return the outcomes.
 
     With ``new_rows_only`` the raw row rules check only the rows no passing gate has
-    checked (``unvalidated_rows``), and a raw table without any is not checked; otherwise
+    checked (``unchecked_rows``), and a raw table without any is not checked; otherwise
     every suite validates its whole table (a full refresh, the tests).
     """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no internet to report to
@@ -209,12 +225,13 @@ def run_suites(
             max_component_size=max_component_size,
             previous_match_rate=previous.get(MATCH_RATE),
         )
-        unchecked = unvalidated_rows_of(con) if new_rows_only else {}
+        # taken before validating: exactly these loads are recorded as validated after
+        unchecked = unchecked_rows_of(con) if new_rows_only else None
         present = [
             s
             for s in suites
             if _table_exists(con, s.layer, s.table)
-            and (not new_rows_only or s.expectations != RAW_RULES or s.table in unchecked)
+            and (unchecked is None or not s.checks_rows or s.table in unchecked)
         ]
     finally:
         con.close()
@@ -238,13 +255,14 @@ def run_suites(
         assets: dict[str, object] = {}
         for spec in present:
             asset_name = f"{spec.layer}.{spec.table}"
-            if new_rows_only and spec.expectations == RAW_RULES:
+            if unchecked is not None and spec.checks_rows:
                 # the rows no passing gate has checked, not the whole history
-                asset_name += ".unvalidated_rows"
+                asset_name += ".unchecked_rows"
                 assets[asset_name] = datasource.add_query_asset(
                     name=asset_name,
-                    query=f"select * from {spec.layer}.{spec.table} where {UNVALIDATED_ROWS}",
-                ).add_batch_definition_whole_table("unvalidated_rows")
+                    query=f"select * from {spec.layer}.{spec.table} "
+                    f"where {unchecked[spec.table].where()}",
+                ).add_batch_definition_whole_table("unchecked_rows")
             elif asset_name not in assets:
                 assets[asset_name] = datasource.add_table_asset(
                     name=asset_name, table_name=spec.table, schema_name=spec.layer
@@ -284,7 +302,7 @@ def run_suites(
             _build_data_docs(context, data_docs_dir, started)
     finally:
         datasource.get_execution_engine().engine.dispose()
-    _store(warehouse_path, run_id, outcomes, present)
+    _store(warehouse_path, run_id, outcomes, present, unchecked)
     return outcomes
 
 
@@ -320,17 +338,31 @@ def _forget_previous_runs(context, project_root: Path | None, suite_names: list[
 
 
 def _record_validated_loads(
-    con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[SuiteOutcome]
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    outcomes: list[SuiteOutcome],
+    unchecked: dict[str, UncheckedRows] | None,
 ) -> None:
-    """The loads whose rows passed their raw rules in this run: later gates skip them."""
+    """The loads whose rows passed their raw rules in this run: later gates skip them.
+    ``unchecked`` names the loads that were validated; None means whole tables were."""
     for outcome in outcomes:
-        if outcome.suite.expectations != RAW_RULES or not outcome.success:
+        if not outcome.suite.checks_rows or not outcome.success:
             continue
+        table = outcome.suite.table
+        if unchecked is not None:
+            load_ids = list(unchecked[table].load_ids)
+        else:
+            load_ids = [
+                load_id
+                for (load_id,) in con.execute(
+                    f"select distinct _load_id from raw.{table} where _load_id is not null"
+                ).fetchall()
+            ]
         con.execute(
             "insert into ops.validated_loads "
-            "select distinct _load_id, ?, ?, now()::timestamp "
-            f"from raw.{outcome.suite.table} where _load_id is not null and ({UNVALIDATED_ROWS})",
-            [outcome.suite.table, run_id],
+            "select load_id, ?, ?, now()::timestamp from unnest(?::bigint[]) as ids(load_id) "
+            "where load_id not in (select load_id from ops.validated_loads)",
+            [table, run_id, load_ids],
         )
 
 
@@ -339,6 +371,7 @@ def _store(
     run_id: str,
     outcomes: list[SuiteOutcome],
     suites: list[SuiteSpec],
+    unchecked: dict[str, UncheckedRows] | None = None,
 ) -> None:
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [
@@ -369,7 +402,7 @@ def _store(
                 rows,
             )
         _record_measurements(con, run_id, suites)
-        _record_validated_loads(con, run_id, outcomes)
+        _record_validated_loads(con, run_id, outcomes, unchecked)
     finally:
         con.close()
 
@@ -427,7 +460,11 @@ def _validate_in_child(
     import traceback
 
     from quality.suites import all_suites
+    from warehouse.child_process import end_with_parent
 
+    # the validation server dies with the run; this child, which writes the results into
+    # the warehouse, must not outlive it
+    end_with_parent()
     os.environ.clear()
     os.environ.update(environ)  # the caller's, not the server's (which started earlier)
     try:

@@ -44,6 +44,12 @@ class SuiteSpec:
     def asset_key(self) -> list[str]:
         return [self.layer, self.table]
 
+    @property
+    def checks_rows(self) -> bool:
+        """A raw suite of row rules: a row that passed it once stays valid (raw is
+        append-only), so the raw gate runs it on the rows no passing gate has checked."""
+        return self.expectations == "raw_contract_rules"
+
 
 MART_SUITES = (
     SuiteSpec(

@@ -11,7 +11,7 @@ from playwright.sync_api import sync_playwright
 
 from orchestration.runner import run_pipeline
 from quality.data_docs import SITE
-from quality.runner import run_suites, unvalidated_rows
+from quality.runner import UncheckedRows, run_suites, unchecked_rows
 from quality.suites import SuiteSpec, all_suites
 from tests.browser import CHROMIUM, FLAGS
 from tests.conftest import build_demo_warehouse
@@ -140,7 +140,7 @@ def test_the_raw_gate_checks_only_rows_no_gate_passed_and_keeps_failed_ones_pend
     shutil.copy(warehouse, copy)
     suite = _suite("raw.sales__orders.error")
     # the build's gate passed every load: nothing is left to check
-    assert unvalidated_rows(copy) == {}
+    assert unchecked_rows(copy) == {}
     with connection(copy) as con:
         # a new load of two orders, one of them without its order_id
         new_load = con.execute("select max(load_id) + 1 from ingest.load_manifest").fetchone()[0]
@@ -156,14 +156,15 @@ def test_the_raw_gate_checks_only_rows_no_gate_passed_and_keeps_failed_ones_pend
             "from (select * from raw.sales__orders order by order_id limit 2)",
             [new_load],
         )
-    assert unvalidated_rows(copy) == {"sales__orders": 2}
+    assert unchecked_rows(copy) == {"sales__orders": UncheckedRows((new_load,), False)}
 
     [outcome] = run_suites(copy, [suite], "new-load-1", new_rows_only=True)
     failures = {f.expectation: f for f in outcome.failures}
     assert failures["expect_column_values_to_not_be_null"].unexpected_count == 1
     # only the new load's two rows were read, not the history
     assert {o.element_count for o in outcome.outcomes if o.element_count is not None} == {2}
-    assert unvalidated_rows(copy) == {"sales__orders": 2}  # still to be checked
+    # still to be checked
+    assert unchecked_rows(copy) == {"sales__orders": UncheckedRows((new_load,), False)}
 
     with connection(copy) as con:
         con.execute(
@@ -173,7 +174,7 @@ def test_the_raw_gate_checks_only_rows_no_gate_passed_and_keeps_failed_ones_pend
         )
     [outcome] = run_suites(copy, [suite], "new-load-2", new_rows_only=True)
     assert outcome.success
-    assert unvalidated_rows(copy) == {}
+    assert unchecked_rows(copy) == {}
 
 
 def test_revenue_that_no_longer_reconciles_fails_the_360_suite(built, tmp_path):

@@ -17,7 +17,7 @@ import dagster as dg
 from orchestration.defs.ingestion.assets import WAREHOUSE_POOL
 from orchestration.lib.retry import retry_when_transient
 from orchestration.lib.settings import C360Settings
-from quality.runner import RAW_RULES, SuiteOutcome, run_suites_isolated, unvalidated_rows
+from quality.runner import SuiteOutcome, run_suites_isolated, unchecked_rows
 from quality.suites import ERROR, SuiteSpec, mart_suites, raw_suites
 
 
@@ -92,18 +92,24 @@ def _build(
         selected = suites
         if new_rows_only:
             with retry_when_transient(context):
-                unchecked = unvalidated_rows(settings.warehouse)
+                unchecked = unchecked_rows(settings.warehouse)
             if not unchecked:
+                # freshness and volume are warnings; they are looked at again with the
+                # next delivery (README, "What is not built")
                 context.log.info(
                     "Every loaded row passed an earlier raw gate and nothing new was "
                     "loaded: the raw gate is skipped."
                 )
                 return
             # row rules on each table's unchecked rows; volume and freshness on every table
-            selected = [s for s in suites if s.expectations != RAW_RULES or s.table in unchecked]
+            selected = [s for s in suites if not s.checks_rows or s.table in unchecked]
             context.log.info(
                 "Raw gate on the rows no earlier gate passed: "
-                + ", ".join(f"{table} {rows:,}" for table, rows in sorted(unchecked.items()))
+                + ", ".join(
+                    f"{table} ({len(rows.load_ids)} load(s)"
+                    + (", rows without a load id)" if rows.without_load_id else ")")
+                    for table, rows in sorted(unchecked.items())
+                )
             )
         with retry_when_transient(context):
             outcomes = great_expectations.validate(
