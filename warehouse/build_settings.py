@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 
-def build_as_of_date(configured: object, session) -> date:
+
+def build_as_of_date(configured: object, session: duckdb.DuckDBPyConnection) -> date:
     """The build's as-of date: the ``as_of_date`` var when dbt was given one (it reaches
     the model through its config: the Spark engine, the tests), else the date the run
     wrote into the warehouse before dbt started (``ops.build_as_of``, see the

@@ -5,7 +5,8 @@
    The orchestrated DuckDB build reads it from the warehouse (ops.build_as_of, one row the
    run writes before dbt starts) when the models run, not from a var: a var that changes
    every day would make dbt parse the whole project again on every run. A var
-   `as_of_date` (Spark, the tests, dbt run by hand) takes precedence. #}
+   `as_of_date` (Spark, the tests) takes precedence; dbt run by hand without one builds
+   as of the date of the warehouse's last orchestrated build. #}
 {% macro as_of_date() -%}
     {%- set as_of = var('as_of_date', '') -%}
     {%- if execute and not as_of -%}

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.metadata
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -47,6 +52,9 @@ def _project_files_newer_than(path: Path) -> bool:
 # The dbt next to this interpreter: works without an activated virtualenv (`make dagster`
 # does not put .venv/bin on PATH, and dagster-dbt's own preparation looks for `dbt` there).
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+# What a run's build invokes: the same dbt, ending when the run's process ends
+# (orchestration/lib/dbt_child.py), so a killed run leaves no dbt writing the warehouse.
+DBT_RUN_EXECUTABLE = Path(sys.executable).with_name("c360-dbt")
 
 
 def ensure_manifest() -> Path:
@@ -143,17 +151,35 @@ def prune_dbt_artifacts(keep: int = 3, idle_seconds: float = 3600) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def keep_parsed_project(invocation_target: Path) -> None:
-    """Keep an invocation's parsed project (``partial_parse.msgpack``) where the next
-    invocation starts from (dagster-dbt copies ``target/partial_parse.msgpack`` into each
-    invocation's own folder): a build with the same vars and unchanged project files then
-    skips parsing the project again (about 3 s a run). Replaced atomically, so a run
-    starting meanwhile reads the old state or the new one."""
-    parsed = invocation_target / "partial_parse.msgpack"
+def _parsed_project_file(dbt_vars: Mapping[str, object]) -> Path:
+    """Where the parsed project of invocations with these vars is kept: one file per set of
+    vars, so runs on two warehouses (whose vars differ) do not replace each other's."""
+    key = hashlib.sha256(json.dumps(dict(dbt_vars), sort_keys=True).encode()).hexdigest()[:16]
+    return DBT_PROJECT_DIR / "target" / f"partial_parse-{key}.msgpack"
+
+
+def invocation_target(run_id: str, dbt_vars: Mapping[str, object]) -> Path:
+    """A new target folder for one dbt invocation (artifacts of concurrent runs never mix),
+    holding the parsed project (``partial_parse.msgpack``) that the last invocation with the
+    same vars left: dbt then re-parses only the project files that changed since, instead of
+    the whole project (about 3 s a run)."""
+    target = DBT_PROJECT_DIR / "target" / f"dbt_models-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    target.mkdir(parents=True)
+    kept = _parsed_project_file(dbt_vars)
+    with contextlib.suppress(FileNotFoundError):  # none yet for these vars: dbt parses all
+        shutil.copyfile(kept, target / "partial_parse.msgpack")
+    return target
+
+
+def keep_parsed_project(target: Path, dbt_vars: Mapping[str, object]) -> None:
+    """Keep the parsed project an invocation wrote, for the next one with the same vars;
+    replaced atomically, so an invocation starting meanwhile reads the old or the new one."""
+    parsed = target / "partial_parse.msgpack"
     if not parsed.exists():
         return
-    kept = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
-    staged = kept.with_name(f".partial_parse.{os.getpid()}.msgpack")
+    kept = _parsed_project_file(dbt_vars)
+    handle, staged = tempfile.mkstemp(dir=kept.parent, prefix=".partial_parse-")
+    os.close(handle)
     shutil.copyfile(parsed, staged)
     os.replace(staged, kept)
 

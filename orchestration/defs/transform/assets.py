@@ -16,10 +16,11 @@ from orchestration.lib.build_state import (
     unchanged_since_publish,
 )
 from orchestration.lib.dbt import (
-    DBT_EXECUTABLE,
+    DBT_RUN_EXECUTABLE,
     C360DbtCliResource,
     dbt_project,
     ensure_manifest,
+    invocation_target,
     keep_parsed_project,
     prune_dbt_artifacts,
     translator,
@@ -52,6 +53,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
     with retry_when_transient(context), connection(settings.warehouse) as con:
         as_of = as_of_date_for_run(settings, con)
         fingerprint = build_fingerprint(con, settings.dbt_vars(as_of), code)
+        # what the models read as their as-of date (macro as_of_date), not a dbt var
+        record_build_as_of(con, as_of)
         reproduced = unchanged_since_publish(con, settings.serving, fingerprint)
         refresh_reason = (
             "full refresh requested"
@@ -67,8 +70,6 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
         )
         return
     prewarm()  # the mart gate's GX import overlaps with dbt
-    with connection(settings.warehouse) as con:
-        record_build_as_of(con, as_of)
     # the settings travel as this invocation's --vars (nothing is written to os.environ);
     # the as-of date is read from the warehouse, so the vars, and dbt's parse, stay the same
     # from one day to the next
@@ -80,9 +81,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
     if refresh_reason:
         context.log.info(f"Incremental models rebuilt from raw: {refresh_reason}.")
         args.append("--full-refresh")
-    invocation = dbt.cli(args, context=context)
+    target = invocation_target(context.run.run_id, dbt_vars)
+    invocation = dbt.cli(args, context=context, target_path=target)
     yield from with_progress_and_row_counts(context, invocation.stream(), settings.warehouse)
-    keep_parsed_project(invocation.target_path)
+    keep_parsed_project(target, dbt_vars)
     prune_dbt_artifacts(keep=3)
     with connection(settings.warehouse) as con:
         record_dbt_invocation(
@@ -98,7 +100,7 @@ defs = dg.Definitions(
         "dbt": C360DbtCliResource(
             project_dir=dbt_project,
             profiles_dir=str(dbt_project.profiles_dir),
-            dbt_executable=str(DBT_EXECUTABLE),
+            dbt_executable=str(DBT_RUN_EXECUTABLE),
         )
     },
 )
