@@ -13,10 +13,14 @@ import os
 import signal
 
 CRASH_POINT_ENV = "C360_CRASH_AT"
+# ``<point>:alone`` kills only the process that reaches the point: its children (dbt, a GX
+# validation) must then end by themselves (warehouse/child_process.py)
+ALONE = ":alone"
 
 
 def crash_point(name: str) -> None:
-    if os.environ.get(CRASH_POINT_ENV) != name:
-        return
-    os.killpg(os.getpgrp(), signal.SIGKILL)
-    os.kill(os.getpid(), signal.SIGKILL)  # not reached: the group includes this process
+    wanted = os.environ.get(CRASH_POINT_ENV)
+    if wanted == name:
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    if wanted in (name, name + ALONE):
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -3,7 +3,8 @@ ends equal to a run never interrupted; a full disk while writing the warehouse o
 serving copy gives an error naming the file and keeps the served copy.
 
 Kills come from named crash points (``warehouse/faults.py``) so each lands where it
-must; the kill itself is a real SIGKILL of the run's whole process group, dbt included.
+must; the kill itself is a real SIGKILL of the run's whole process group, dbt included,
+or of the run's process alone, after which dbt must end by itself.
 A full disk is the kernel's own refusal: the writing process runs under a file-size
 limit (RLIMIT_FSIZE), so writes past it fail with EFBIG, as on a full volume.
 """
@@ -15,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -31,19 +33,29 @@ C360 = str(Path(sys.executable).with_name("c360"))
 STAGES = {
     "ingest.after_raw_insert": "ingestion, rows written to raw, transaction open",
     "dbt.mid_build": "dbt build, a third of the models written",
+    # dbt is not signalled: it must end by itself when the run is gone, and the next run,
+    # started at once, must meet no leftover writer
+    "dbt.mid_build:alone": "dbt build, only the run's own process killed, dbt left running",
     "clv.scored": "CLV model (dbt Python), customers scored, table not written",
     "publish.mid_copy": "publish, the first served table copied",
 }
 
 
-def _run(landing: Path, warehouse: Path, crash_at: str | None = None):
+def _run(landing: Path, warehouse: Path, crash_at: str | None = None, output=None):
+    """``c360 run`` in a session of its own (a crash point kills its whole process group);
+    with ``output`` (an open file for its output) the started process, not yet ended."""
     env = {**os.environ, "COLUMNS": "200"}
     if crash_at:
         env[CRASH_POINT_ENV] = crash_at
+    command = [C360, "run", "--landing", str(landing), "--warehouse", str(warehouse)]
+    if output is not None:
+        return subprocess.Popen(
+            command, env=env, start_new_session=True, stdout=output, stderr=subprocess.STDOUT
+        )
     return subprocess.run(
-        [C360, "run", "--landing", str(landing), "--warehouse", str(warehouse)],
+        command,
         env=env,
-        start_new_session=True,  # a crash point kills its whole process group
+        start_new_session=True,
         capture_output=True,
         text=True,
         timeout=900,
@@ -83,6 +95,29 @@ def _served_tables(serving: Path) -> dict[str, int]:
         }
 
 
+def _alive_in_group(group: int) -> list[int]:
+    """Processes of a process group that are still running (zombies, already dead and
+    only waiting to be reaped, do not count)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended while we looked
+            continue
+        state, process_group = fields[0], int(fields[2])
+        if process_group == group and state != "Z":
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def _ended(group: int, seconds: float = 5) -> bool:
+    """Whether every process of the group has ended within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while _alive_in_group(group) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not _alive_in_group(group)
+
+
 PUBLISH = (
     "import sys; from datetime import date; from pathlib import Path\n"
     "from orchestration.serving import publish_serving_database\n"
@@ -90,20 +125,27 @@ PUBLISH = (
 )
 
 
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads the process table from /proc")
 def test_a_run_killed_in_each_stage_then_rerun_equals_an_uninterrupted_run(
     demo_build, tmp_path, record_property
 ):
     landing, reference = demo_build
     warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
     for point, stage in STAGES.items():
-        killed = _run(landing, warehouse, crash_at=point)
-        assert killed.returncode == -signal.SIGKILL, killed.stdout[-3000:] + killed.stderr[-3000:]
+        output = tmp_path / f"{point}.log"
+        with output.open("w") as log:
+            killed = _run(landing, warehouse, crash_at=point, output=log)
+            returncode = killed.wait(timeout=900)
+        assert returncode == -signal.SIGKILL, output.read_text()[-3000:]
+        # no process of the killed run goes on (dbt and GX children end with the run)
+        assert _ended(killed.pid), f"a process of the run killed at {point} is still running"
         # nothing half-built is ever served
         assert not serving.exists()
         record_property("kind", f"SIGKILL during {stage}")
         record_property(
             "outcome",
-            "the run died at once (no cleanup); nothing was served; the next run recovered",
+            "the run and every process it started ended at once (no cleanup); nothing was "
+            "served; the next run, started at once, recovered",
         )
     final = _run(landing, warehouse)
     assert final.returncode == 0, final.stdout[-3000:]
