@@ -43,6 +43,10 @@ def built(tmp_path_factory):
             "select count(distinct _last_load_id) from intermediate.int_orders_enriched"
         ).fetchone()[0]
     incremental = table_hashes(warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        snapshot_before_refresh = con.execute(
+            "select * from snapshots.customer_attributes_snapshot"
+        ).df()
     refresh = execute_job(landing=landing, warehouse=warehouse, full_refresh=True)
     fresh = execute_job(landing=landing, warehouse=root / "fresh" / "warehouse.duckdb")
     return {
@@ -52,6 +56,7 @@ def built(tmp_path_factory):
         "fresh": fresh,
         "incremental": incremental,
         "load_ids_kept": load_ids_kept,
+        "snapshot": snapshot_before_refresh,
     }
 
 
@@ -95,6 +100,37 @@ def test_every_daily_run_succeeds_and_builds_incrementally(built):
     assert modes == [True, False, False, True]
     # rows written by earlier runs were kept, not rewritten
     assert built["load_ids_kept"] > 1
+
+
+ATTRIBUTES = [
+    "lifecycle_stage",
+    "relationship_type",
+    "rfm_segment",
+    "loyalty_tier",
+    "email",
+    "phone",
+    "country",
+]
+
+
+def test_the_attribute_snapshot_adds_a_version_only_when_a_customer_changed(built):
+    snapshot = built["snapshot"].sort_values(["customer_key", "dbt_valid_from"])
+    customers = snapshot["customer_key"].nunique()
+    builds = len(built["daily"])
+    # every version differs from the customer's version before it in some attribute
+    previous = snapshot.groupby("customer_key")[ATTRIBUTES].shift(1)
+    later = snapshot["customer_key"].duplicated()
+    same = (
+        (snapshot.loc[later, ATTRIBUTES].fillna("\0") == previous.loc[later].fillna("\0"))
+        .all(axis=1)
+        .sum()
+    )
+    assert same == 0
+    # some customers changed over the days, most did not: the table grows with changes,
+    # not by every customer on every day
+    assert customers < len(snapshot) < customers * builds
+    # one current version per customer
+    assert snapshot["dbt_valid_to"].isna().sum() == customers
 
 
 def test_a_full_refresh_gives_exactly_the_incremental_marts(built):
