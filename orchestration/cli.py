@@ -459,7 +459,7 @@ def forget(
 ) -> None:
     """Erase one person (every record resolved to them) from the warehouse and the serving
     database, rebuild from raw and publish, and write an erasure receipt."""
-    from orchestration.erasure import NobodyFound
+    from orchestration.erasure import NobodyFound, after_rebuild
     from orchestration.erasure import forget as erase_person
     from orchestration.lib.run_lock import WriterLock
     from orchestration.lib.settings import resolve_settings
@@ -499,7 +499,15 @@ def forget(
             "the next successful run publishes without them.[/red]"
         )
         raise typer.Exit(1)
-    console.print("Rebuilt from raw and published without them.")
+    lock.acquire("c360-forget", settings.lock_wait_seconds)
+    try:
+        cleaned = after_rebuild(settings.warehouse, settings.exports, Path(receipt["receipt"]))
+    finally:
+        lock.release()
+    console.print(
+        "Rebuilt from raw and published without them; the warehouse file rewritten, "
+        f"{cleaned['export_folders_removed']} older export folder(s) removed."
+    )
 
 
 def _count_of(text: str, flag: str) -> int:

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.sql import ident, sql_str
+from orchestration.serving import prune_exports
 from warehouse.connection import connection
 
 # raw table -> its columns that identify a person, and what each holds
@@ -217,6 +218,23 @@ def compact(warehouse: Path) -> None:
         con.execute("detach fresh")
     os.replace(fresh, warehouse)
     Path(str(warehouse) + ".wal").unlink(missing_ok=True)
+
+
+def after_rebuild(warehouse: Path, exports: Path, receipt: Path) -> dict:
+    """What erasure does once the rebuild without the person has published: rewrite the
+    warehouse again (the rebuild freed the blocks of every model that still held them),
+    remove every export folder but the new one (older publishes hold them), and add both
+    to the receipt."""
+    compact(warehouse)
+    removed = prune_exports(exports, keep=1) if exports.is_dir() else []
+    outcome = json.loads(receipt.read_text())
+    outcome["after_rebuild"] = {
+        "warehouse_rewritten": True,
+        "export_folders_removed": len(removed),
+        "export_folders_kept": ["latest"] if (exports / "latest").exists() else [],
+    }
+    receipt.write_text(json.dumps(outcome, indent=1) + "\n")
+    return outcome["after_rebuild"]
 
 
 def erase_from_serving(serving: Path, person: Person) -> int:

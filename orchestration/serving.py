@@ -237,10 +237,19 @@ def export_parquet(serving: Path, exports: Path, run_id: str, keep: int = 3) -> 
     pointer.unlink(missing_ok=True)
     pointer.symlink_to(run_id, target_is_directory=True)
     os.replace(pointer, latest)  # atomic: a reader sees the old run or the new one
+    prune_exports(exports, keep)
+    return folder
+
+
+def prune_exports(exports: Path, keep: int) -> list[Path]:
+    """Remove all but the newest ``keep`` export folders (never the one ``latest`` points
+    at); return the folders removed."""
+    latest = (exports / "latest").resolve()
     runs = sorted(
         (p for p in exports.iterdir() if p.is_dir() and not p.is_symlink()),
         key=lambda p: p.stat().st_mtime,
     )
-    for old in runs[: max(len(runs) - keep, 0)]:
+    removed = [old for old in runs[: max(len(runs) - keep, 0)] if old.resolve() != latest]
+    for old in removed:
         shutil.rmtree(old, ignore_errors=True)
-    return folder
+    return removed

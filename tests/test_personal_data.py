@@ -202,6 +202,24 @@ def _traces(database: Path, identifiers: dict[str, set[str]]) -> list[tuple[str,
     return found
 
 
+def _keys_in_exports(exports: Path, customer_key: str) -> list[str]:
+    """Export files (every run folder) holding a row of this customer."""
+    found = []
+    for path in sorted(exports.glob("*/*/*.parquet")):
+        if path.parent.parent.is_symlink():
+            continue  # `latest` points at one of the run folders
+        with duckdb.connect() as con:
+            columns = [c for (c, *_) in con.execute(f"describe select * from '{path}'").fetchall()]
+            if (
+                "customer_key" in columns
+                and con.execute(
+                    f"select count(*) from '{path}' where customer_key = ?", [customer_key]
+                ).fetchone()[0]
+            ):
+                found.append(str(path.relative_to(exports)))
+    return found
+
+
 def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_path):
     from typer.testing import CliRunner
 
@@ -210,6 +228,8 @@ def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_pat
     landing, built_warehouse = built
     for name in ("warehouse.duckdb", "warehouse.duckdb.salt", "serving.duckdb"):
         shutil.copy2(built_warehouse.with_name(name), tmp_path / name)
+    # the exports of earlier publishes, which hold the person too
+    shutil.copytree(built_warehouse.with_name("exports"), tmp_path / "exports", symlinks=True)
     warehouse = tmp_path / "warehouse.duckdb"
     with connection(warehouse, read_only=True) as con:
         # a customer of several records (contact, shop customer, social profile, ...)
@@ -228,8 +248,16 @@ def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_pat
             "where customer_key <> ? order by customer_key",
             [customer_key],
         ).fetchall()
+        other_emails = [
+            e
+            for (e,) in con.execute(
+                "select distinct lower(email) from raw.crm__contacts where email is not null "
+                "order by 1 limit 200"
+            ).fetchall()
+        ]
     identifiers = _identifiers_of(warehouse, customer_key)
     assert _traces(warehouse, identifiers)  # the scan finds them before
+    assert _keys_in_exports(tmp_path / "exports", customer_key)
 
     result = CliRunner().invoke(
         app,
@@ -247,6 +275,14 @@ def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_pat
 
     assert _traces(warehouse, identifiers) == []
     assert _traces(tmp_path / "serving.duckdb", identifiers) == []
+    # no export folder keeps them: older ones are removed, the new one never held them
+    assert _keys_in_exports(tmp_path / "exports", customer_key) == []
+    assert len([p for p in (tmp_path / "exports").iterdir() if not p.is_symlink()]) == 1
+    # nor do the warehouse file's bytes (no freed block), while other people's emails are
+    # still found there, so the byte scan can see an email
+    stored = warehouse.read_bytes()
+    assert not any(e.encode() in stored for e in identifiers["emails"])
+    assert any(e.encode() in stored for e in other_emails if e not in identifiers["emails"])
     with connection(warehouse, read_only=True) as con:
         others_after = con.execute(
             "select record_source, record_id, customer_key from marts.customer_identity_map "

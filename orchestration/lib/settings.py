@@ -75,6 +75,8 @@ class RunSettings:
     # the optional probabilistic identity layer (Splink) and the probability it links at
     probabilistic_matching: bool = False
     match_probability: float = 0.99
+    # Parquet export folders kept (the newest publishes'; older ones removed at publish)
+    exports_keep: int = 3
 
     @property
     def exports(self) -> Path:
@@ -162,6 +164,7 @@ def resolve_settings(
         probabilistic_matching=_choice(env, "C360_PROBABILISTIC_MATCHING", ("off", "on"), "off")
         == "on",
         match_probability=_probability(env, "C360_MATCH_PROBABILITY", 0.99),
+        exports_keep=_count(env, "C360_EXPORTS_KEEP", 3),
     )
 
 
@@ -174,6 +177,15 @@ def _probability(environ: Mapping[str, str], variable: str, default: float) -> f
     if not 0 < value < 1:
         raise SettingsError(f"{variable} must be a probability between 0 and 1, got {text!r}")
     return value
+
+
+def _count(environ: Mapping[str, str], variable: str, default: int) -> int:
+    text = environ.get(variable, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise SettingsError(f"{variable} must be a whole number (1 or more), got {text!r}")
+    return int(text)
 
 
 def _weeks(environ: Mapping[str, str], variable: str, default: int) -> int:

@@ -52,7 +52,9 @@ def serving_warehouse(context: dg.AssetExecutionContext, c360: C360Settings):
             personal_columns(dbt_project.manifest_path),
             None if settings.serving_personal_data == "clear" else salt(settings.warehouse),
         )
-    exported = export_parquet(settings.serving, settings.exports, context.run.run_id)
+    exported = export_parquet(
+        settings.serving, settings.exports, context.run.run_id, keep=settings.exports_keep
+    )
     on_postgres = {}
     if settings.postgres_dsn:  # a second target, for BI tools without a DuckDB driver
         with retry_when_transient(context):
