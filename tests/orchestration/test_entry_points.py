@@ -34,6 +34,15 @@ def test_a_malformed_as_of_variable_is_refused_naming_the_variable(tmp_path):
     assert "C360_AS_OF" in _one_line(result.output)
 
 
+def test_a_malformed_exports_keep_variable_is_refused_naming_the_variable(tmp_path):
+    for bad in ("0", "three", "-1"):
+        result = CliRunner().invoke(
+            app, ["run", "--landing", str(tmp_path)], env={"C360_EXPORTS_KEEP": bad}
+        )
+        assert result.exit_code == 2, bad
+        assert "C360_EXPORTS_KEEP" in _one_line(result.output), bad
+
+
 def test_a_missing_landing_folder_is_refused_naming_it(tmp_path):
     missing = tmp_path / "no_such_folder"
     result = CliRunner().invoke(
