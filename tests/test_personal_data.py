@@ -283,6 +283,16 @@ def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_pat
     stored = warehouse.read_bytes()
     assert not any(e.encode() in stored for e in identifiers["emails"])
     assert any(e.encode() in stored for e in other_emails if e not in identifiers["emails"])
+    # nor any other file this warehouse's runs wrote: serving copy, exports, reports
+    # (the analytical report, Data Docs), the receipt
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and not p.is_symlink()]
+    assert {".duckdb", ".parquet", ".html", ".json"} <= {p.suffix for p in written}
+    holding = [
+        str(p.relative_to(tmp_path))
+        for p in written
+        if any(e.encode() in p.read_bytes().lower() for e in identifiers["emails"])
+    ]
+    assert holding == []
     with connection(warehouse, read_only=True) as con:
         others_after = con.execute(
             "select record_source, record_id, customer_key from marts.customer_identity_map "
