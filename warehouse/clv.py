@@ -232,16 +232,34 @@ def predicted_clv(
 
 
 def check_fit_possible(
-    x: np.ndarray, min_customers: int = 20, min_repeat_buyers: int = 10
+    x: np.ndarray,
+    min_customers: int = 20,
+    min_repeat_buyers: int = 10,
+    monetary: np.ndarray | None = None,
 ) -> str | None:
-    """Why the data cannot support a fit, or None. Callers warn and write null predictions."""
+    """Why the data cannot support a fit, or None. Callers warn and write null predictions.
+
+    With ``monetary`` (spend per repeat purchase) the Gamma-Gamma spend model is checked
+    too: it needs two repeat buyers with positive spend (not so when every line of their
+    orders was rejected or refunded)."""
     x = np.asarray(x, dtype=float)
     if len(x) < min_customers:
         return f"only {len(x)} customers with purchases (need {min_customers})"
     repeaters = int((x > 0).sum())
     if repeaters < min_repeat_buyers:
         return f"only {repeaters} repeat buyers (need {min_repeat_buyers})"
+    if monetary is not None:
+        spending = int(((x > 0) & (np.nan_to_num(np.asarray(monetary, dtype=float)) > 0)).sum())
+        if spending < 2:
+            return f"only {spending} repeat buyers with positive spend (the spend model needs 2)"
     return None
+
+
+def check_fitted(values: dict[str, float]) -> str | None:
+    """Why fitted parameters cannot be used (the optimiser gave up with a non-finite or
+    non-positive value), or None."""
+    bad = sorted(name for name, value in values.items() if not (np.isfinite(value) and value > 0))
+    return f"the fit gave unusable parameters ({', '.join(bad)})" if bad else None
 
 
 def warn_not_fitted(reason: str) -> None:

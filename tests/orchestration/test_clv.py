@@ -112,3 +112,19 @@ def test_mbg_nbd_lets_one_time_buyers_drop_out():
 )
 def test_degenerate_inputs_are_refused_with_a_reason(x, reason):
     assert reason in clv.check_fit_possible(x)
+
+
+def test_repeat_buyers_without_spend_are_refused_with_a_reason():
+    # every repeat buyer's lines rejected or refunded: frequency fits, spend cannot
+    x = np.array([0.0] * 10 + [1.0, 2.0, 3.0] * 5)
+    assert clv.check_fit_possible(x) is None
+    reason = clv.check_fit_possible(x, monetary=np.zeros(len(x)))
+    assert "positive spend" in reason
+    one_spender = np.where(np.arange(len(x)) == 12, 10.0, 0.0)
+    assert "only 1 repeat buyers" in clv.check_fit_possible(x, monetary=one_spender)
+
+
+def test_unusable_fitted_parameters_are_named():
+    assert clv.check_fitted({"bg_nbd.r": 0.2, "gamma_gamma.p": 3.0}) is None
+    reason = clv.check_fitted({"bg_nbd.r": float("nan"), "gamma_gamma.q": 0.0, "bg_nbd.a": 1})
+    assert "bg_nbd.r" in reason and "gamma_gamma.q" in reason and "bg_nbd.a" not in reason

@@ -56,12 +56,11 @@ def model(dbt, session):
     as_of = build_as_of_date(dbt.config.get("as_of_date"), session)
     unit = f"{dbt.config.get('clv_time_unit_days')} days"
     base = {"time_unit": unit, "calibration_end": as_of, "customers": len(inputs)}
-    reason = clv.check_fit_possible(inputs["frequency"].to_numpy())
+    reason = clv.check_fit_possible(
+        inputs["frequency"].to_numpy(), monetary=inputs["monetary_value"].to_numpy()
+    )
     if reason:
-        clv.warn_not_fitted(reason)
-        row = dict.fromkeys(SCHEMA.names) | base
-        row |= {"model": f"{chosen}+gamma_gamma", "selected": True, "status": "not_fitted"}
-        return _table([row | {"reason": reason}])
+        return _not_fitted(base, chosen, reason)
     x, t_x, T = (inputs[c].to_numpy(dtype=float) for c in ("frequency", "recency", "t"))
     rows = []
     for frequency_model in clv.FREQUENCY_MODELS:
@@ -87,4 +86,15 @@ def model(dbt, session):
         }
         for name in ("p", "q", "v")
     ]
+    reason = clv.check_fitted({f"{r['model']}.{r['parameter']}": r["value"] for r in rows})
+    if reason:
+        return _not_fitted(base, chosen, reason)
     return _table([{**base, **row, "status": "fitted", "reason": None} for row in rows])
+
+
+def _not_fitted(base: dict, chosen: str, reason: str) -> pa.Table:
+    """One row saying why: the run builds and publishes, predictions are null."""
+    clv.warn_not_fitted(reason)
+    row = dict.fromkeys(SCHEMA.names) | base
+    row |= {"model": f"{chosen}+gamma_gamma", "selected": True, "status": "not_fitted"}
+    return _table([row | {"reason": reason}])
