@@ -152,7 +152,7 @@ def test_a_run_killed_in_each_stage_then_rerun_equals_an_uninterrupted_run(
     assert table_hashes(warehouse) == table_hashes(reference)
     assert _served_tables(serving) == _served_tables(reference.with_name("serving.duckdb"))
     assert not serving.with_name(serving.name + ".publishing").exists()
-    record_property("kind", "rerun after the four kills above, one after another")
+    record_property("kind", "rerun after the five kills above, one after another")
     record_property(
         "outcome",
         "every mart and snapshot table hash-identical to an uninterrupted run on the same "
