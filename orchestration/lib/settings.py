@@ -160,7 +160,7 @@ def resolve_settings(
             or EventWindow().earliest,
             future_days=int(_seconds(None, env, "C360_FUTURE_TOLERANCE_DAYS", 2.0)),
         ),
-        clv_holdout_weeks=_weeks(env, "C360_CLV_HOLDOUT_WEEKS", 26),
+        clv_holdout_weeks=_count(env, "C360_CLV_HOLDOUT_WEEKS", 26, unit="weeks"),
         probabilistic_matching=_choice(env, "C360_PROBABILISTIC_MATCHING", ("off", "on"), "off")
         == "on",
         match_probability=_probability(env, "C360_MATCH_PROBABILITY", 0.99),
@@ -179,21 +179,14 @@ def _probability(environ: Mapping[str, str], variable: str, default: float) -> f
     return value
 
 
-def _count(environ: Mapping[str, str], variable: str, default: int) -> int:
+def _count(environ: Mapping[str, str], variable: str, default: int, unit: str = "") -> int:
+    """A whole number of 1 or more (``unit`` names what is counted in the message)."""
     text = environ.get(variable, "").strip()
     if not text:
         return default
     if not text.isdigit() or int(text) < 1:
-        raise SettingsError(f"{variable} must be a whole number (1 or more), got {text!r}")
-    return int(text)
-
-
-def _weeks(environ: Mapping[str, str], variable: str, default: int) -> int:
-    text = environ.get(variable, "").strip()
-    if not text:
-        return default
-    if not text.isdigit() or int(text) < 1:
-        raise SettingsError(f"{variable} must be a whole number of weeks (1 or more), got {text!r}")
+        what = f"a whole number of {unit}" if unit else "a whole number"
+        raise SettingsError(f"{variable} must be {what} (1 or more), got {text!r}")
     return int(text)
 
 
