@@ -23,17 +23,28 @@ WALL_CLOCK_COLUMNS = {
     "run_id",
     "checked_at",
 }
+# Bookkeeping of incremental models: which build last wrote a row and what that build
+# changed (a customer key's change is relative to the build before the one that wrote it).
+BUILD_COLUMNS = {"_last_load_id", "_invocation_id", "previous_customer_key", "key_change"}
 
 
-def table_hashes(warehouse: Path) -> dict[str, list]:
-    """``{"schema.table": [row count, hash]}`` for every mart and snapshot table."""
+def table_hashes(
+    warehouse: Path,
+    schemas: tuple[str, ...] = ("marts", "snapshots"),
+    tables: tuple[str, ...] | None = None,
+) -> dict[str, list]:
+    """``{"schema.table": [row count, hash]}`` for every table of ``schemas`` (every mart
+    and snapshot table by default), or only the named ``tables`` of them."""
     out: dict[str, list] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = con.execute(
+        found = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('marts', 'snapshots') order by 1, 2"
+            "where list_contains(?, table_schema) and table_type = 'BASE TABLE' order by 1, 2",
+            [list(schemas)],
         ).fetchall()
-        for schema, table in tables:
+        for schema, table in found:
+            if tables is not None and table not in tables:
+                continue
             columns = [
                 c
                 for (c,) in con.execute(
@@ -41,7 +52,7 @@ def table_hashes(warehouse: Path) -> dict[str, list]:
                     "and table_name = ? order by ordinal_position",
                     [schema, table],
                 ).fetchall()
-                if c not in WALL_CLOCK_COLUMNS
+                if c not in WALL_CLOCK_COLUMNS | BUILD_COLUMNS
             ]
             select = ", ".join(f'"{c}"' for c in columns)
             count, digest = con.execute(

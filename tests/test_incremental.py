@@ -38,11 +38,20 @@ def built(tmp_path_factory):
     for delivery in deliveries:
         shutil.copytree(delivery, landing, dirs_exist_ok=True)
         daily.append(execute_job(landing=landing, warehouse=warehouse))
+    # one more delivery touching one customer: a contact's new phone
+    contact = _rows(deliveries[0], "crm/contacts").dropna(subset=["phone"]).iloc[0].copy()
+    contact["updated_at"] = str(pd.Timestamp(contact["updated_at"]) + pd.Timedelta(hours=1))
+    contact["phone"] = "+14155550199"
+    contact.to_frame().T.to_csv(landing / "crm/contacts/contacts_9999_one_phone.csv", index=False)
+    identity_before = _identity_rows(warehouse)
+    daily.append(execute_job(landing=landing, warehouse=warehouse))
+    identity_after = _identity_rows(warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         load_ids_kept = con.execute(
             "select count(distinct _last_load_id) from intermediate.int_orders_enriched"
         ).fetchone()[0]
     incremental = table_hashes(warehouse)
+    identity = table_hashes(warehouse, schemas=("intermediate",), tables=IDENTITY_TABLES)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         snapshot_before_refresh = con.execute(
             "select * from snapshots.customer_attributes_snapshot"
@@ -57,7 +66,32 @@ def built(tmp_path_factory):
         "incremental": incremental,
         "load_ids_kept": load_ids_kept,
         "snapshot": snapshot_before_refresh,
+        "identity": identity,
+        "one_contact": "crm_contact:" + contact["contact_id"],
+        "identity_before": identity_before,
+        "identity_after": identity_after,
     }
+
+
+IDENTITY_TABLES = (
+    "int_identity_records_unioned",
+    "int_identity_edges",
+    "int_identity_components",
+    "int_customer_keys_by_record",
+)
+
+
+def _identity_rows(warehouse: Path) -> pd.DataFrame:
+    """Each record's component and the load id of the build that last wrote its rows."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            "select components.record_key, components.component_label, "
+            "records._last_load_id as records_load, components._last_load_id as components_load, "
+            "keys._last_load_id as keys_load "
+            "from intermediate.int_identity_components as components "
+            "join intermediate.int_identity_records_unioned as records using (record_key) "
+            "join intermediate.int_customer_keys_by_record as keys using (record_key)"
+        ).df()
 
 
 def _rows(delivery: Path, entity: str) -> pd.DataFrame:
@@ -97,7 +131,7 @@ def test_every_daily_run_succeeds_and_builds_incrementally(built):
             ).fetchall()
         ]
     # the first build starts from raw, the daily ones build on it, the refresh from raw
-    assert modes == [True, False, False, True]
+    assert modes == [True, False, False, False, True]
     # rows written by earlier runs were kept, not rewritten
     assert built["load_ids_kept"] > 1
 
@@ -138,6 +172,32 @@ def test_a_full_refresh_gives_exactly_the_incremental_marts(built):
     refreshed = table_hashes(built["refresh"].settings.warehouse)
     assert len(refreshed) > 25
     assert {t: h for t, h in refreshed.items() if built["incremental"].get(t) != h} == {}
+    # the identity resolution too: records, keys, components and customer keys
+    warehouse = built["refresh"].settings.warehouse
+    identity = table_hashes(warehouse, schemas=("intermediate",), tables=IDENTITY_TABLES)
+    assert len(identity) == len(IDENTITY_TABLES)
+    assert {t: h for t, h in identity.items() if built["identity"].get(t) != h} == {}
+
+
+def test_a_delivery_touching_one_customer_rewrites_only_its_components(built):
+    before, after = built["identity_before"], built["identity_after"]
+    assert built["daily"][-1].success and built["daily"][-1].published
+    merged = before.merge(after, on="record_key", suffixes=("_before", "_after"))
+    assert len(merged) == len(before) == len(after)
+    # the contact's components, before and after its new phone
+    contact = merged[merged["record_key"] == built["one_contact"]].iloc[0]
+    touched = merged["component_label_before"].eq(contact["component_label_before"]) | merged[
+        "component_label_after"
+    ].eq(contact["component_label_after"])
+    for stage in ("components_load", "keys_load"):
+        rewritten = merged[f"{stage}_after"] != merged[f"{stage}_before"]
+        assert rewritten[merged["record_key"] == built["one_contact"]].all()
+        # nothing outside those components was written again
+        assert not (rewritten & ~touched).any(), stage
+        assert (~rewritten).sum() > 0.9 * len(merged)
+    # the union rewrote the one record whose source row arrived
+    records_rewritten = merged["records_load_after"] != merged["records_load_before"]
+    assert merged.loc[records_rewritten, "record_key"].tolist() == [built["one_contact"]]
 
 
 def _hashes_by_records(warehouse: Path) -> dict[str, tuple]:

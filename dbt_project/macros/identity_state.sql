@@ -53,19 +53,30 @@
         '{{ invocation_id }}',
         current_timestamp
     from {{ this }}
-    where key_change in ('merged', 'split')
+    where key_change in ('merged', 'split') and _invocation_id = '{{ invocation_id }}'
     group by key_change, previous_customer_key, customer_key
 {% endmacro %}
 
-{% macro key_assignment_of_run() %}
+{% macro key_assignment_of_run(only_this_run=false) %}
     select record_key, customer_key, key_origin_record, current_timestamp as saved_at
     from {{ this }}
+    {% if only_this_run %}where _invocation_id = '{{ invocation_id }}'{% endif %}
 {% endmacro %}
 
+{# An incremental build rewrote the records of the components it touched: only those
+   are saved again, and the records gone are forgotten. #}
 {% macro default__record_identity_changes() %}
     {% if var('save_identity_state', true) %}
     insert into identity_state.key_changes {{ key_changes_of_run() }};
+    {% if is_incremental() %}
+    delete from identity_state.customer_keys
+    where
+        record_key in (select record_key from {{ this }} where _invocation_id = '{{ invocation_id }}')
+        or record_key not in (select record_key from {{ this }});
+    insert into identity_state.customer_keys {{ key_assignment_of_run(only_this_run=true) }};
+    {% else %}
     create or replace table identity_state.customer_keys as {{ key_assignment_of_run() }};
+    {% endif %}
     {% endif %}
 {% endmacro %}
 

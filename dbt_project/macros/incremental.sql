@@ -61,3 +61,41 @@
 {% macro incremental_or_table() -%}
     {{ return('table' if target.type == 'spark' else 'incremental') }}
 {%- endmacro %}
+
+{# Post-hook of the incremental identity models: delete the records that no longer exist
+   upstream. delete+insert only replaces the records it writes. #}
+{% macro delete_records_gone_from(upstream) -%}
+    {%- if not is_incremental() %}select 1{% else -%}
+    delete from {{ this }}
+    where record_key not in (select record_key from {{ upstream }})
+    {%- endif %}
+{%- endmacro %}
+
+
+{# Post-hook of models that write a tombstone (`_is_gone`) for a key that vanished: the
+   tombstone replaced the old row (delete+insert), and goes itself. #}
+{% macro delete_tombstones() -%}
+    {%- if not is_incremental() %}select 1{% else -%}
+    delete from {{ this }} where _is_gone
+    {%- endif %}
+{%- endmacro %}
+
+{# Pre-hook of models with several rows per record (int_identity_edges): the rows of every
+   record the upstream rebuilt since this model's last build go first, so a record that
+   now carries no key keeps none of its old ones (delete+insert only replaces the records
+   it writes rows for). #}
+{% macro delete_rows_of_records_rebuilt_in(upstream) -%}
+    {%- if not is_incremental() %}select 1{% else -%}
+    delete from {{ this }}
+    where record_key in (
+        select record_key from {{ upstream }}
+        where {{ loaded_since_last_build('_last_load_id') }}
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{# Whether the optional probabilistic identity layer is on (var probabilistic_matching):
+   its links are scored over all records, so the identity models rebuild every record. #}
+{% macro probabilistic_matching() -%}
+    {{ return(var('probabilistic_matching') in (true, 'true', 'on', 'True', '1', 1)) }}
+{%- endmacro %}

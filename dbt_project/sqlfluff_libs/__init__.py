@@ -38,3 +38,4 @@ def _dispatch(context, macro_name, macro_namespace=None):
 dbt = SimpleNamespace(date_trunc=_date_trunc, datediff=_datediff, type_string=_type_string)
 target = SimpleNamespace(type="duckdb", name="local")
 adapter = SimpleNamespace(dispatch=_dispatch)
+invocation_id = "00000000-0000-0000-0000-000000000000"

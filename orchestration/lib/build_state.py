@@ -128,6 +128,13 @@ def record_dbt_invocation(
     )
 
 
+def incremental_basis(code: str, dbt_vars: Mapping[str, object]) -> str:
+    """What the rows of the incremental models were built under: the project code and the
+    settings dbt reads. Rows built with probabilistic matching off are no base for a build
+    with it on (nor for another CLV holdout): a changed setting rebuilds from raw."""
+    return hashlib.sha256(f"{code}\n{sorted(dbt_vars.items())!r}".encode()).hexdigest()
+
+
 def full_refresh_reason(
     con: duckdb.DuckDBPyConnection, code: str, as_of_pinned: bool
 ) -> str | None:
@@ -135,8 +142,8 @@ def full_refresh_reason(
     build on what the last successful build left.
 
     Incremental models hold the result of earlier builds, which is only valid for the same
-    code and for the latest data: a pinned as-of build filters history, and the build after
-    one must not build on it.
+    code and settings (``code`` is their ``incremental_basis``) and for the latest data: a
+    pinned as-of build filters history, and the build after one must not build on it.
     """
     if as_of_pinned:
         return "an as-of run rebuilds from raw"
@@ -150,7 +157,7 @@ def full_refresh_reason(
     if last[1]:
         return "the last build was an as-of run"
     if last[0] != code:
-        return "the dbt project or its Python changed since the last build"
+        return "the dbt project, its Python or the settings it reads changed since the last build"
     return None
 
 

@@ -10,6 +10,7 @@ from orchestration.lib.build_state import (
     build_fingerprint,
     code_fingerprint,
     full_refresh_reason,
+    incremental_basis,
     record_build_as_of,
     record_dbt_invocation,
     record_full_build,
@@ -50,6 +51,11 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
     settings = c360.resolve()
     full_build = context.selected_asset_keys == context.assets_def.keys
     code = code_fingerprint()
+    # the settings travel as this invocation's --vars (nothing is written to os.environ);
+    # the as-of date is read from the warehouse, so the vars, and dbt's parse, stay the same
+    # from one day to the next
+    dbt_vars = settings.dbt_vars(None)
+    basis = incremental_basis(code, dbt_vars)
     with retry_when_transient(context), connection(settings.warehouse) as con:
         as_of = as_of_date_for_run(settings, con)
         fingerprint = build_fingerprint(con, settings.dbt_vars(as_of), code)
@@ -59,7 +65,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
         refresh_reason = (
             "full refresh requested"
             if settings.full_refresh
-            else full_refresh_reason(con, code, settings.as_of is not None)
+            else full_refresh_reason(con, basis, settings.as_of is not None)
         )
     # a fresh Dagster instance has never seen the marts: build, so they show as materialised
     known = context.instance.get_latest_materialization_event(PUBLISHED_360) is not None
@@ -70,10 +76,6 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
         )
         return
     prewarm()  # the mart gate's GX import overlaps with dbt
-    # the settings travel as this invocation's --vars (nothing is written to os.environ);
-    # the as-of date is read from the warehouse, so the vars, and dbt's parse, stay the same
-    # from one day to the next
-    dbt_vars = settings.dbt_vars(None)
     context.log.info(f"dbt vars: {dbt_vars}; as-of date {as_of}")
     # dbt's unit tests check the SQL, not the data: they run in the test suite
     # (tests/test_dbt_unit_tests.py), not in every production build (dbt's own advice)
@@ -88,7 +90,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c360: C36
     prune_dbt_artifacts(keep=3)
     with connection(settings.warehouse) as con:
         record_dbt_invocation(
-            con, context.run.run_id, code, settings.as_of is not None, bool(refresh_reason)
+            con, context.run.run_id, basis, settings.as_of is not None, bool(refresh_reason)
         )
         if full_build:
             record_full_build(con, context.run.run_id, fingerprint)

@@ -10,10 +10,25 @@
 -- The post-hooks log key changes and save the new assignment, except in as-of runs,
 -- which read the saved keys but never rewrite them (a backtest must not disturb the
 -- live identity history).
-{{ config(post_hook=["{{ record_identity_changes() }}"]) }}
+-- Incremental (macros/incremental.sql): only the components int_identity_components
+-- rewrote since are assigned again. Every record that ever carried one of their keys is
+-- in them (a key lives in one component), so the rest keep their keys unread.
+{{ config(
+    materialized=incremental_or_table(),
+    unique_key='record_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "{{ delete_records_gone_from(ref('int_identity_components')) }}",
+        "{{ record_identity_changes() }}",
+    ],
+) }}
 
 with components as (
     select * from {{ ref('int_identity_components') }}
+    {% if is_incremental() %}
+        where {{ loaded_since_last_build('_last_load_id') }}
+    {% endif %}
 ),
 
 previous_keys as (
@@ -71,6 +86,8 @@ keys_in_use as (
 
 select
     assigned.*,
+    {{ newest_load_id() }} as _last_load_id,
+    '{{ invocation_id }}' as _invocation_id,
     case
         when assigned.previous_customer_key is null then 'new'
         when assigned.previous_customer_key = assigned.customer_key then 'kept'

@@ -1,8 +1,24 @@
 -- Record -> normalised key. Two records sharing a key are the same person (domain.md).
 -- Placeholder and junk values never become keys, so they cannot link anyone. A pair the
 -- optional probabilistic layer matched shares a key of type `match` (both records).
+-- Incremental (macros/incremental.sql): a run rewrites the keys of the records the union
+-- rebuilt since, deletes the keys those records no longer carry and the keys of records
+-- that are gone. Probabilistic links are scored over all records every run, so with
+-- matching on, every record's keys are rewritten.
+{{ config(
+    materialized=incremental_or_table(),
+    unique_key='record_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook=["{{ delete_rows_of_records_rebuilt_in(ref('int_identity_records_unioned')) }}"],
+    post_hook=["{{ delete_records_gone_from(ref('int_identity_records_unioned')) }}"],
+) }}
+
 with records as (
     select * from {{ ref('int_identity_records_unioned') }}
+    {% if is_incremental() and not probabilistic_matching() %}
+        where {{ loaded_since_last_build('_last_load_id') }}
+    {% endif %}
 ),
 
 probabilistic_links as (
@@ -84,5 +100,6 @@ select distinct
     record_key,
     key_type,
     key_value,
-    key_type || '=' || key_value as key_id
+    key_type || '=' || key_value as key_id,
+    {{ newest_load_id() }} as _last_load_id
 from keys

@@ -12,4 +12,4 @@ select
 from {{ ref('int_identity_records_unioned') }}
 where
     record_source in ('crm_contact', 'sales_customer')
-    and {{ 'true' if var('probabilistic_matching') in (true, 'true', 'on') else 'false' }}
+    and {{ 'true' if probabilistic_matching() else 'false' }}

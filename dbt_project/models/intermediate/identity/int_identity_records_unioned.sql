@@ -1,27 +1,110 @@
 -- Every source record that can stand for a person, with the keys it carries. Emails seen
 -- only on campaign touches or referrals are records of their own ("email_seen").
-with contacts as (
+-- Incremental (macros/incremental.sql): a run rebuilds the records whose source rows were
+-- loaded since (for events, every version of a changed event: a moved order changes its
+-- old customer's first order too) and deletes the records no source yields any more
+-- (tombstones, below).
+{{ config(
+    materialized=incremental_or_table(),
+    unique_key='record_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=["{{ delete_tombstones() }}"],
+) }}
+
+with
+{% if is_incremental() %}
+    changed_contact_ids as (
+        select contact_id from {{ source('crm', 'contacts') }}
+        where {{ loaded_since_last_build() }}
+    ),
+
+    changed_orders as (
+        select order_id from {{ source('sales', 'orders') }}
+        where {{ loaded_since_last_build() }}
+    ),
+
+    changed_customer_ids as (
+        select customer_id from {{ source('sales', 'customers') }}
+        where {{ loaded_since_last_build() }}
+        union
+        select nullif(trim(order_versions.customer_id), '') from {{ source('sales', 'orders') }} as order_versions
+        inner join changed_orders on order_versions.order_id = changed_orders.order_id
+    ),
+
+    changed_interactions as (
+        select interaction_id from {{ source('social', 'interactions') }}
+        where {{ loaded_since_last_build() }}
+    ),
+
+    changed_profile_ids as (
+        select profile_id from {{ source('social', 'profiles') }}
+        where {{ loaded_since_last_build() }}
+        union
+        select interaction_versions.profile_id from {{ source('social', 'interactions') }} as interaction_versions
+        inner join changed_interactions
+            on interaction_versions.interaction_id = changed_interactions.interaction_id
+    ),
+
+    changed_touches as (
+        select touch_id from {{ source('crm', 'campaign_touches') }}
+        where {{ loaded_since_last_build() }}
+    ),
+
+    changed_emails as (
+        select {{ normalise_email('touch_versions.email') }} as email
+        from {{ source('crm', 'campaign_touches') }} as touch_versions
+        inner join changed_touches on touch_versions.touch_id = changed_touches.touch_id
+        union
+        select {{ normalise_email('interaction_versions.referred_email') }}
+        from {{ source('social', 'interactions') }} as interaction_versions
+        inner join changed_interactions
+            on interaction_versions.interaction_id = changed_interactions.interaction_id
+    ),
+{% endif %}
+
+contacts as (
     select * from {{ ref('stg_crm__contacts') }}
+    {% if is_incremental() %}
+        where contact_id in (select changed_contact_ids.contact_id from changed_contact_ids)
+    {% endif %}
 ),
 
 customers as (
     select * from {{ ref('stg_sales__customers') }}
+    {% if is_incremental() %}
+        where customer_id in (select changed_customer_ids.customer_id from changed_customer_ids)
+    {% endif %}
 ),
 
 orders as (
     select * from {{ ref('stg_sales__orders') }}
+    {% if is_incremental() %}
+        where customer_id in (select changed_customer_ids.customer_id from changed_customer_ids)
+    {% endif %}
 ),
 
 profiles as (
     select * from {{ ref('stg_social__profiles') }}
+    {% if is_incremental() %}
+        where profile_id in (select changed_profile_ids.profile_id from changed_profile_ids)
+    {% endif %}
 ),
 
 social_interactions as (
     select * from {{ ref('stg_social__interactions') }}
+    {% if is_incremental() %}
+        where
+            profile_id in (select changed_profile_ids.profile_id from changed_profile_ids)
+            or referred_email in (select changed_emails.email from changed_emails)
+    {% endif %}
 ),
 
 touches as (
     select * from {{ ref('stg_crm__campaign_touches') }}
+    {% if is_incremental() %}
+        where email in (select changed_emails.email from changed_emails)
+    {% endif %}
 ),
 
 -- Order customer ids without a customer record still identify a (sales) customer.
@@ -64,7 +147,11 @@ emails_seen as (
             referred_email,
             occurred_at
         from social_interactions
-        where referred_email is not null
+        where
+            referred_email is not null
+            {% if is_incremental() %}
+                and referred_email in (select changed_emails.email from changed_emails)
+            {% endif %}
     ) as seen
     group by email
 ),
@@ -146,9 +233,51 @@ unioned as (
         null as social_platform,
         null as social_handle
     from emails_seen
+),
+{% if is_incremental() %}
+    -- Records that can vanish: a sales customer known only from orders that all moved to
+    -- another customer, an email seen only on touches or referrals that were corrected. A
+    -- changed one no source yields any more is written as a tombstone, which replaces the
+    -- old row and is deleted by the post-hook.
+    gone as (
+        select
+            'sales_customer' as record_source,
+            changed_customer_ids.customer_id as record_id
+        from changed_customer_ids
+        anti join customer_ids on changed_customer_ids.customer_id = customer_ids.customer_id
+        union all
+        select
+            'email_seen' as record_source,
+            changed_emails.email as record_id
+        from changed_emails
+        anti join emails_seen on changed_emails.email = emails_seen.email
+    ),
+{% endif %}
+
+records as (
+    select
+        *,
+        false as _is_gone
+    from unioned
+    {% if is_incremental() %}
+        union all
+        select
+            gone.record_source,
+            gone.record_id,
+            {% for column in [
+                'first_seen_at', 'updated_at', 'email', 'phone', 'first_name', 'last_name', 'country',
+                'twitter_handle', 'instagram_handle', 'facebook_handle', 'social_platform', 'social_handle',
+            ] -%}
+                null as {{ column }},
+            {% endfor -%}
+            true as _is_gone
+        from gone
+        where gone.record_id is not null
+    {% endif %}
 )
 
 select
     *,
-    record_source || ':' || record_id as record_key
-from unioned
+    record_source || ':' || record_id as record_key,
+    {{ newest_load_id() }} as _last_load_id
+from records

@@ -1,9 +1,24 @@
--- a table on Spark: a view there may not call the session's Python UDFs (phone parsing)
-{{ config(materialized='table' if target.type == 'spark' else 'view') }}
+-- Kept as a table, not a view: phone parsing is a Python UDF, too slow to run again over
+-- every record for each reader (and on Spark a view may not call the session's UDFs).
+-- Incremental (macros/incremental.sql): a run re-derives the latest version of the keys
+-- with a raw row loaded since, from all their versions.
+{{ config(
+    materialized=incremental_or_table(),
+    unique_key='contact_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with source as (
     select * from {{ source('crm', 'contacts') }}
-    where {{ visible_as_of(['created_at', 'updated_at']) }}
+    where
+        {{ visible_as_of(['created_at', 'updated_at']) }}
+        {% if is_incremental() %}
+            and contact_id in (
+                select loaded.contact_id from {{ source('crm', 'contacts') }} as loaded
+                where {{ loaded_since_last_build('loaded._load_id') }}
+            )
+        {% endif %}
 ),
 
 latest as (
@@ -26,7 +41,8 @@ renamed as (
         nullif(trim(account_manager_id), '') as account_manager_id,
         {{ normalise_handle('twitter_handle') }} as twitter_handle,
         {{ normalise_handle('instagram_handle') }} as instagram_handle,
-        {{ normalise_handle('facebook_handle') }} as facebook_handle
+        {{ normalise_handle('facebook_handle') }} as facebook_handle,
+        {{ newest_load_id() }} as _last_load_id
     from latest
 )
 
