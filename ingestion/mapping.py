@@ -23,7 +23,7 @@ import yaml
 
 from ingestion.contracts import load_contracts
 from ingestion.formats import file_format
-from ingestion.sql import sql_str
+from ingestion.sql import file_path, sql_str
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 
@@ -145,11 +145,11 @@ def _reader_sql(spec: MappingInput, input_dir: Path) -> str:
         raise MappingError(f"input {spec.alias!r}: file not found: {file}")
     options = "".join(f", {key} = {_sql_literal(value)}" for key, value in spec.options.items())
     if spec.format == "csv":
-        return f"read_csv({_sql_literal(str(file))}, all_varchar = true, header = true{options})"
+        return f"read_csv({file_path(file)}, all_varchar = true, header = true{options})"
     if spec.format == "jsonl":
-        return f"read_json({_sql_literal(str(file))}, format = 'newline_delimited'{options})"
+        return f"read_json({file_path(file)}, format = 'newline_delimited'{options})"
     if spec.format == "parquet":
-        return f"read_parquet({_sql_literal(str(file))}{options})"
+        return f"read_parquet({file_path(file)}{options})"
     raise MappingError(f"input {spec.alias!r}: unknown format {spec.format!r}")
 
 

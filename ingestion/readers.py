@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.formats import is_tab_separated
-from ingestion.sql import ident, sql_str
+from ingestion.sql import file_path, ident, sql_str
 
 
 class FileRejected(Exception):
@@ -25,6 +25,22 @@ class FileRejected(Exception):
         super().__init__(message)
         self.rule = rule
         self.rows_landed = rows_landed
+
+
+def column_name(header: str, fallback: str) -> str:
+    """The landed name of a header or JSON key: trimmed and lower-cased; an empty one (a
+    trailing delimiter, a key ``""``) is named ``fallback``."""
+    return header.strip().lower() or fallback
+
+
+def _json_pointer(key: str) -> str:
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def _compression(path: Path) -> str:
+    """DuckDB's ``compression`` option, decided here: DuckDB goes by the suffix and only
+    knows it in lower case, so ``EXPORT.CSV.GZ`` would be read as plain bytes."""
+    return "'gzip'" if path.name.lower().endswith(".gz") else "'none'"
 
 
 def _open_text(path: Path):
@@ -78,7 +94,7 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """
     delimiter = "\t" if is_tab_separated(path) else ","
     header = _read_csv_header(path, delimiter)
-    names = [h.strip().lower() for h in header]
+    names = [column_name(h, f"unnamed_{i + 1}") for i, h in enumerate(header)]
     columns = "{" + ", ".join(f"{sql_str(f'c{i}')}: 'VARCHAR'" for i in range(len(names))) + "}"
     for table in ("_parsed", "_rejects", "_reject_scans", "_landed", "_landed_rejects"):
         con.execute(f"drop table if exists {table}")
@@ -86,9 +102,10 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         con.execute(
             f"""
             create temp table _parsed as
-            select * from read_csv({sql_str(str(path))},
+            select * from read_csv({file_path(path)},
                 header = true, auto_detect = false, columns = {columns},
                 delim = {sql_str(delimiter)}, quote = '"', escape = '"',
+                compression = {_compression(path)},
                 strict_mode = true, store_rejects = true,
                 rejects_table = '_rejects', rejects_scan = '_reject_scans')
             """
@@ -151,7 +168,20 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         join accepted_lines as a using (ordinal)
         """
     )
-    return names
+    # a column without a header name and without a value is a trailing delimiter (a
+    # common export quirk), not data: it goes; one holding values stays, as unnamed_<n>
+    for position, (name, original) in enumerate(zip(names, header, strict=True)):
+        if not original.strip() and not _has_values(con, name):
+            con.execute(f"alter table _landed drop column {ident(name)}")
+            names[position] = ""
+    return [name for name in names if name]
+
+
+def _has_values(con: duckdb.DuckDBPyConnection, column: str) -> bool:
+    return (
+        con.execute(f"select count(*) from _landed where trim({ident(column)}) <> ''").fetchone()[0]
+        > 0
+    )
 
 
 def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
@@ -171,8 +201,9 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
             f"""
             create temp table _lines as
             select row_number() over () as _row_number, line
-            from read_csv({sql_str(str(path))}, header = false, auto_detect = false,
+            from read_csv({file_path(path)}, header = false, auto_detect = false,
                  columns = {{'line': 'VARCHAR'}}, delim = '\x1f', quote = '', escape = '',
+                 compression = {_compression(path)},
                  strict_mode = false, ignore_errors = false)
             """
         )
@@ -216,29 +247,22 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         )
     # keys are matched case-insensitively across lines (a feed that changed its casing),
     # but one object holding two keys that differ only by case is ambiguous: which value
-    # is meant cannot be known, so the file is rejected rather than one silently winning
-    ambiguous = con.execute(
+    # is meant cannot be known, so that line is quarantined rather than one value winning
+    con.execute(
         """
-        select _row_number, json_keys(line) from _lines
+        insert into _landed_rejects
+        select _row_number, 'AMBIGUOUS KEYS',
+               'the line holds keys that differ only by case ('
+               || array_to_string(list_sort(list_filter(json_keys(line), k -> len(list_filter(
+                      json_keys(line), j -> lower(trim(j)) = lower(trim(k)))) > 1)), ', ')
+               || '): which one is meant is ambiguous',
+               line
+        from _lines
         where json_valid(line) and json_type(line) = 'OBJECT'
           and len(json_keys(line))
               <> len(list_distinct(list_transform(json_keys(line), k -> lower(trim(k)))))
-        order by _row_number limit 1
         """
-    ).fetchone()
-    if ambiguous:
-        line, line_keys = ambiguous
-        clashing = sorted(
-            k
-            for k in line_keys
-            if [x.strip().lower() for x in line_keys].count(k.strip().lower()) > 1
-        )
-        raise FileRejected(
-            "unique_columns",
-            f"line {line} holds keys that differ only by case ({', '.join(clashing)}): "
-            "which one is meant is ambiguous",
-            rows_landed=total,
-        )
+    )
     keys = [
         row[0]
         for row in con.execute(
@@ -250,10 +274,11 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     ]
     by_lower: dict[str, list[str]] = {}
     for key in keys:
-        by_lower.setdefault(key.strip().lower(), []).append(key)
+        by_lower.setdefault(column_name(key, "unnamed"), []).append(key)
+    # JSON Pointer paths (RFC 6901), not JSONPath: a key may hold quotes, dots or nothing
     select_cols = ", ".join(
         "coalesce("
-        + ", ".join(f"json_extract_string(line, {sql_str('$.' + ident(k))})" for k in originals)
+        + ", ".join(f"json_extract_string(line, {sql_str(_json_pointer(k))})" for k in originals)
         + f") as {ident(lower)}"
         for lower, originals in by_lower.items()
     )
@@ -263,6 +288,7 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         select {select_cols + "," if select_cols else ""} _row_number
         from _lines
         where json_valid(line) and json_type(line) = 'OBJECT'
+          and _row_number not in (select _row_number from _landed_rejects)
         order by _row_number
         """
     )
@@ -274,7 +300,7 @@ def land_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         con.execute(f"drop table if exists {table}")
     try:
         described = con.execute(
-            f"describe select * from read_parquet({sql_str(str(path))})"
+            f"describe select * from read_parquet({file_path(path)})"
         ).fetchall()
     except duckdb.Error as exc:
         raise FileRejected("readable", f"the file is not a readable Parquet file: {exc}") from exc
@@ -288,7 +314,7 @@ def land_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
             f"""
             create temp table _landed as
             select {select_cols}, file_row_number + 1 as _row_number
-            from read_parquet({sql_str(str(path))}, file_row_number = true)
+            from read_parquet({file_path(path)}, file_row_number = true)
             order by _row_number
             """
         )

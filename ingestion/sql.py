@@ -12,3 +12,11 @@ def sql_str(value: str) -> str:
 def ident(name: str) -> str:
     """A quoted identifier: ``order id`` -> ``"order id"``."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def file_path(path: object) -> str:
+    """A literal path for DuckDB's readers: ``export[1].csv`` names that one file, not the
+    pattern matching ``export1.csv``. DuckDB reads ``*``, ``?`` and ``[`` as a glob and has
+    no escape character, so each becomes a one-character class (``[`` -> ``[[]``)."""
+    text = str(path).replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+    return sql_str(text)

@@ -364,14 +364,85 @@ def test_control_characters_in_text_are_quarantined(tmp_path):
     }
 
 
-def test_json_keys_differing_only_by_case_in_one_object_reject_the_file(tmp_path):
+def test_json_keys_differing_only_by_case_in_one_object_quarantine_that_line(tmp_path):
     _land(
         tmp_path / "landing",
         "orders.jsonl",
         '{"order_id":"o1","customer_id":"c1","ordered_at":"2024-01-01","status":"completed"}\n'
         '{"order_id":"o2","Order_ID":"o9","customer_id":"c1","ordered_at":"2024-01-01",'
-        '"status":"completed"}\n',
+        '"status":"completed"}\n'
+        '{"order_id":"o3","customer_id":"c1","ordered_at":"2024-01-01","status":"completed"}\n',
     )
     [result] = _load(tmp_path).files
-    assert result.status == "rejected" and result.rows_landed == 2
-    assert "line 2" in result.error and "Order_ID, order_id" in result.error
+    assert result.status == "loaded"
+    assert (result.rows_landed, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
+    [(file, line, column, rule, reason)] = _quarantine(tmp_path)
+    assert (file, line, column, rule) == ("sales/orders/orders.jsonl", 2, None, "well_formed_line")
+    assert "Order_ID, order_id" in reason and "ambiguous" in reason
+
+
+def test_json_keys_that_are_empty_or_hold_quotes_load_as_extra_columns(tmp_path):
+    _land(
+        tmp_path / "landing",
+        "orders.jsonl",
+        '{"order_id":"o1","customer_id":"c1","ordered_at":"2024-01-01","status":"completed",'
+        '"":"x","we\\"ird":"y","a.b/c":"z"}\n'
+        '{"order_id":"o2","customer_id":"c1","ordered_at":"2024-01-01","status":"completed"}\n',
+    )
+    [result] = _load(tmp_path).files
+    assert (result.status, result.rows_loaded, result.rows_quarantined) == ("loaded", 2, 0)
+    with connection(tmp_path / "w.duckdb") as con:
+        assert con.execute("select order_id from raw.sales__orders order by 1").fetchall() == [
+            ("o1",),
+            ("o2",),
+        ]
+
+
+def test_a_trailing_delimiter_on_every_line_is_not_a_column(tmp_path):
+    _land(
+        tmp_path / "landing",
+        "orders.csv",
+        "order_id,customer_id,ordered_at,status,\n"
+        "o1,c1,2024-01-01,completed,\n"
+        "o2,c1,2024-01-02,bogus,\n",
+    )
+    [result] = _load(tmp_path).files
+    assert (result.status, result.rows_loaded, result.rows_quarantined) == ("loaded", 1, 1)
+    assert _quarantine(tmp_path)[0][1:4] == (3, "status", "accepted_values")
+
+
+def test_file_names_with_glob_characters_are_read_as_names(tmp_path):
+    # DuckDB reads [, * and ? in a path as a pattern: export[1].csv would match export1.csv
+    landing = tmp_path / "landing"
+    files = {
+        "export[1].csv": "o1",
+        "export1.csv": "o2",
+        "export*.csv": "o3",
+        "export?.csv": "o4",
+    }
+    for name, order_id in files.items():
+        _land(landing, name, HEADER + f"{order_id},c1,2024-01-01,completed\n")
+    report = _load(tmp_path)
+    assert sorted((f.rows_landed, f.rows_loaded) for f in report.files) == [(1, 1)] * 4
+    with connection(tmp_path / "w.duckdb") as con:
+        loaded = con.execute(
+            "select raw.order_id, files.file_path from raw.sales__orders as raw "
+            "join ingest.load_manifest as files on raw._load_id = files.load_id order by 1"
+        ).fetchall()
+    assert loaded == sorted((o, f"sales/orders/{n}") for n, o in files.items())
+
+
+def test_upper_case_suffixes_are_read_like_lower_case(tmp_path):
+    landing = tmp_path / "landing"
+    _land(
+        landing, "ORDERS.CSV.GZ", gzip.compress((HEADER + "o1,c1,2024-01-01,completed\n").encode())
+    )
+    _land(
+        landing,
+        "MORE.JSONL.GZ",
+        gzip.compress(
+            b'{"order_id":"o2","customer_id":"c1","ordered_at":"2024-01-01","status":"completed"}\n'
+        ),
+    )
+    report = _load(tmp_path)
+    assert sorted((f.status, f.rows_loaded) for f in report.files) == [("loaded", 1)] * 2

@@ -275,12 +275,69 @@ CASES: list[Case] = [
         manifest={ORDERS + "orders.jsonl": ("loaded", None)},
         quarantined={(ORDERS + "orders.jsonl", 2): "well_formed_line"},
     ),
-    _rejected(
+    Case(
         "JSON keys differing only by case in one object",
         "json",
-        b'{"order_id": "o1", "Order_Id": "o2", "customer_id": "c1", "ordered_at": "2024-01-01"}\n',
-        "unique_columns",
-        file="orders.jsonl",
+        files={
+            ORDERS
+            + "orders.jsonl": b'{"order_id": "o0", "customer_id": "c1", "ordered_at": "2024-01-01"}\n'
+            b'{"order_id": "o1", "Order_Id": "o2", "customer_id": "c1", "ordered_at": "2024-01-01"}\n'
+        },
+        manifest={ORDERS + "orders.jsonl": ("loaded", None)},
+        quarantined={(ORDERS + "orders.jsonl", 2): "well_formed_line"},
+        raw=("select order_id from raw.sales__orders", [("o0",)]),
+    ),
+    Case(
+        "JSON keys that are empty or hold a quote",
+        "json",
+        files={
+            ORDERS
+            + "orders.jsonl": b'{"order_id": "o1", "customer_id": "c1", "ordered_at": "2024-01-01", '
+            b'"": "x", "we\\"ird": "y"}\n'
+        },
+        manifest={ORDERS + "orders.jsonl": ("loaded", None)},
+        raw=("select order_id from raw.sales__orders", [("o1",)]),
+    ),
+    Case(
+        "a trailing delimiter on every line",
+        "delimiters",
+        files={
+            ORDERS + "orders.csv": _orders(
+                "o1,c1,2024-01-01,completed,", header=HEADER.strip() + ",\n"
+            )
+        },
+        manifest={ORDERS + "orders.csv": ("loaded", None)},
+        raw=("select order_id, status from raw.sales__orders", [("o1", "completed")]),
+    ),
+    Case(
+        "file names holding glob characters",
+        "file names",
+        files={
+            ORDERS + "export[1].csv": _orders("o1,c1,2024-01-01,completed"),
+            ORDERS + "export1.csv": _orders("o2,c1,2024-01-01,completed"),
+            ORDERS + "export*.csv": _orders("o3,c1,2024-01-01,completed"),
+        },
+        manifest={
+            ORDERS + "export[1].csv": ("loaded", None),
+            ORDERS + "export1.csv": ("loaded", None),
+            ORDERS + "export*.csv": ("loaded", None),
+        },
+        raw=(
+            "select order_id, file_path from raw.sales__orders join ingest.load_manifest "
+            "on _load_id = load_id order by 1",
+            [
+                ("o1", ORDERS + "export[1].csv"),
+                ("o2", ORDERS + "export1.csv"),
+                ("o3", ORDERS + "export*.csv"),
+            ],
+        ),
+    ),
+    Case(
+        "upper-case gzip suffix",
+        "file names",
+        files={ORDERS + "ORDERS.CSV.GZ": gzip.compress(_orders(GOOD.strip()))},
+        manifest={ORDERS + "ORDERS.CSV.GZ": ("loaded", None)},
+        raw=("select order_id from raw.sales__orders", [("o1",)]),
     ),
     # --- types
     Case(
