@@ -46,6 +46,27 @@ def built(tmp_path_factory):
     identity_before = _identity_rows(warehouse)
     daily.append(execute_job(landing=landing, warehouse=warehouse))
     identity_after = _identity_rows(warehouse)
+    # an order moved to a customer id no other row knows, then back: that customer's
+    # record appears, then vanishes (and the full refresh below must agree)
+    latest = pd.concat(_orders(d) for d in deliveries).sort_values("updated_at")
+    latest = latest.drop_duplicates("order_id", keep="last").dropna(subset=["customer_id"])
+    order = latest.iloc[0].copy()
+    orders_only_customer = []
+    for hours, customer_id in ((1, "ZZ-ORDERS-ONLY"), (2, order["customer_id"])):
+        moved = order.copy()
+        moved["customer_id"] = customer_id
+        moved["updated_at"] = str(pd.Timestamp(order["updated_at"]) + pd.Timedelta(hours=hours))
+        moved.to_frame().T.to_csv(
+            landing / f"sales/orders/orders_999{hours}_moved.csv", index=False
+        )
+        daily.append(execute_job(landing=landing, warehouse=warehouse))
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            orders_only_customer.append(
+                con.execute(
+                    "select count(*) from intermediate.int_identity_records_unioned "
+                    "where record_key = 'sales_customer:ZZ-ORDERS-ONLY'"
+                ).fetchone()[0]
+            )
     with duckdb.connect(str(warehouse), read_only=True) as con:
         load_ids_kept = con.execute(
             "select count(distinct _last_load_id) from intermediate.int_orders_enriched"
@@ -70,6 +91,7 @@ def built(tmp_path_factory):
         "one_contact": "crm_contact:" + contact["contact_id"],
         "identity_before": identity_before,
         "identity_after": identity_after,
+        "orders_only_customer": orders_only_customer,
     }
 
 
@@ -131,7 +153,7 @@ def test_every_daily_run_succeeds_and_builds_incrementally(built):
             ).fetchall()
         ]
     # the first build starts from raw, the daily ones build on it, the refresh from raw
-    assert modes == [True, False, False, False, True]
+    assert modes == [True, False, False, False, False, False, True]
     # rows written by earlier runs were kept, not rewritten
     assert built["load_ids_kept"] > 1
 
@@ -179,9 +201,15 @@ def test_a_full_refresh_gives_exactly_the_incremental_marts(built):
     assert {t: h for t, h in identity.items() if built["identity"].get(t) != h} == {}
 
 
+def test_a_record_no_source_yields_any_more_is_deleted(built):
+    # present while an order named the customer, gone once the order moved back
+    assert built["orders_only_customer"] == [1, 0]
+    assert all(o.success and o.published for o in built["daily"][-2:])
+
+
 def test_a_delivery_touching_one_customer_rewrites_only_its_components(built):
     before, after = built["identity_before"], built["identity_after"]
-    assert built["daily"][-1].success and built["daily"][-1].published
+    assert built["daily"][-3].success and built["daily"][-3].published
     merged = before.merge(after, on="record_key", suffixes=("_before", "_after"))
     assert len(merged) == len(before) == len(after)
     # the contact's components, before and after its new phone

@@ -35,6 +35,15 @@
     {{ column }} > (select coalesce(max(_last_load_id), -1) from {{ this }})
 {%- endmacro %}
 
+{# Rows of `relation` whose key has a version loaded since this model was last built:
+   every version of such a key, so a corrected or moved event is seen before and after. #}
+{% macro key_loaded_since_last_build(relation, key) -%}
+    {{ key }} in (
+        select loaded.{{ key }} from {{ relation }} as loaded
+        where {{ loaded_since_last_build('loaded._load_id') }}
+    )
+{%- endmacro %}
+
 {# Events on or after the first day of the lookback window, counted back from the latest
    event day this model holds. #}
 {% macro within_lookback(event_column, qualifier='') -%}

@@ -14,13 +14,24 @@
 
 with
 {% if is_incremental() %}
-    changed_contact_ids as (
-        select contact_id from {{ source('crm', 'contacts') }}
-        where {{ loaded_since_last_build() }}
+    -- every version of the events with a version loaded since
+    order_versions as (
+        select * from {{ source('sales', 'orders') }}
+        where {{ key_loaded_since_last_build(source('sales', 'orders'), 'order_id') }}
     ),
 
-    changed_orders as (
-        select order_id from {{ source('sales', 'orders') }}
+    interaction_versions as (
+        select * from {{ source('social', 'interactions') }}
+        where {{ key_loaded_since_last_build(source('social', 'interactions'), 'interaction_id') }}
+    ),
+
+    touch_versions as (
+        select * from {{ source('crm', 'campaign_touches') }}
+        where {{ key_loaded_since_last_build(source('crm', 'campaign_touches'), 'touch_id') }}
+    ),
+
+    changed_contact_ids as (
+        select contact_id from {{ source('crm', 'contacts') }}
         where {{ loaded_since_last_build() }}
     ),
 
@@ -28,38 +39,20 @@ with
         select customer_id from {{ source('sales', 'customers') }}
         where {{ loaded_since_last_build() }}
         union
-        select nullif(trim(order_versions.customer_id), '') from {{ source('sales', 'orders') }} as order_versions
-        inner join changed_orders on order_versions.order_id = changed_orders.order_id
-    ),
-
-    changed_interactions as (
-        select interaction_id from {{ source('social', 'interactions') }}
-        where {{ loaded_since_last_build() }}
+        select nullif(trim(customer_id), '') from order_versions
     ),
 
     changed_profile_ids as (
         select profile_id from {{ source('social', 'profiles') }}
         where {{ loaded_since_last_build() }}
         union
-        select interaction_versions.profile_id from {{ source('social', 'interactions') }} as interaction_versions
-        inner join changed_interactions
-            on interaction_versions.interaction_id = changed_interactions.interaction_id
-    ),
-
-    changed_touches as (
-        select touch_id from {{ source('crm', 'campaign_touches') }}
-        where {{ loaded_since_last_build() }}
+        select profile_id from interaction_versions
     ),
 
     changed_emails as (
-        select {{ normalise_email('touch_versions.email') }} as email
-        from {{ source('crm', 'campaign_touches') }} as touch_versions
-        inner join changed_touches on touch_versions.touch_id = changed_touches.touch_id
+        select {{ normalise_email('email') }} as email from touch_versions
         union
-        select {{ normalise_email('interaction_versions.referred_email') }}
-        from {{ source('social', 'interactions') }} as interaction_versions
-        inner join changed_interactions
-            on interaction_versions.interaction_id = changed_interactions.interaction_id
+        select {{ normalise_email('referred_email') }} from interaction_versions
     ),
 {% endif %}
 

@@ -14,10 +14,7 @@ with source as (
     where
         {{ visible_as_of(['created_at', 'updated_at']) }}
         {% if is_incremental() %}
-            and contact_id in (
-                select loaded.contact_id from {{ source('crm', 'contacts') }} as loaded
-                where {{ loaded_since_last_build('loaded._load_id') }}
-            )
+            and {{ key_loaded_since_last_build(source('crm', 'contacts'), 'contact_id') }}
         {% endif %}
 ),
 

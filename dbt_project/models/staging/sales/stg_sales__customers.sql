@@ -14,10 +14,7 @@ with source as (
     where
         {{ visible_as_of(['created_at', 'updated_at']) }}
         {% if is_incremental() %}
-            and customer_id in (
-                select loaded.customer_id from {{ source('sales', 'customers') }} as loaded
-                where {{ loaded_since_last_build('loaded._load_id') }}
-            )
+            and {{ key_loaded_since_last_build(source('sales', 'customers'), 'customer_id') }}
         {% endif %}
 ),
 
