@@ -49,7 +49,7 @@ from ingestion.contract_sql import (
 )
 from ingestion.contracts import Contract, load_contracts
 from ingestion.formats import file_format
-from ingestion.readers import READERS, FileRejected, check_gzip_complete
+from ingestion.readers import READERS, FileRejected
 from ingestion.sql import ident
 from warehouse.faults import crash_point
 
@@ -212,7 +212,6 @@ def _read_and_check(
     whole file is unusable. Leaves ``_checked`` for the write step."""
     if path.stat().st_size == 0:
         raise FileRejected("not_empty", "the file is empty (0 bytes)", rows_landed=0)
-    check_gzip_complete(path)
     names = READERS[file_format(path)](con, path)
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

@@ -8,8 +8,10 @@ be used at all raises ``FileRejected`` naming the rule it broke.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import os
+import zlib
 from pathlib import Path
 
 import duckdb
@@ -27,10 +29,17 @@ class FileRejected(Exception):
         self.rows_landed = rows_landed
 
 
+# The landed tables' own column: the physical line (or row) each record came from.
+LINE_COLUMN = "_row_number"
+
+
 def column_name(header: str, fallback: str) -> str:
     """The landed name of a header or JSON key: trimmed and lower-cased; an empty one (a
-    trailing delimiter, a key ``""``) is named ``fallback``."""
-    return header.strip().lower() or fallback
+    trailing delimiter, a key ``""``) is named ``fallback``; one named like the loader's
+    line column is landed as ``<name>_in_file`` (kept in ``_extra``), so the line number
+    stays the loader's."""
+    name = header.strip().lower() or fallback
+    return f"{name}_in_file" if name == LINE_COLUMN else name
 
 
 def _json_pointer(key: str) -> str:
@@ -43,10 +52,10 @@ def _compression(path: Path) -> str:
     return "'gzip'" if path.name.lower().endswith(".gz") else "'none'"
 
 
-def _open_text(path: Path):
+def _open_text(path: Path, errors: str = "strict"):
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     # utf-8-sig: a byte-order mark (Excel writes one) is not part of the first column name
-    return opener(path, "rt", encoding="utf-8-sig", newline="")
+    return opener(path, "rt", encoding="utf-8-sig", errors=errors, newline="")
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -57,33 +66,66 @@ def _ends_with_newline(path: Path) -> bool:
         return handle.read(1) in (b"\n", b"\r")
 
 
-def check_gzip_complete(path: Path) -> None:
-    """Decompress the whole stream once: DuckDB reads a gzip cut short without complaint."""
-    if not path.name.lower().endswith(".gz"):
-        return
+def count_physical_lines(path: Path) -> int:
+    """Lines as an editor counts them (a last line without a newline counts too), from one
+    pass over the bytes. A gzip stream is decompressed whole on the way, since DuckDB reads
+    one cut short without complaint: a truncated or corrupt one rejects the file."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    lines, last = 0, b"\n"
     try:
-        with gzip.open(path, "rb") as handle:
-            while handle.read(1 << 22):
-                pass
-    except (EOFError, gzip.BadGzipFile, OSError) as exc:
+        with opener(path, "rb") as handle:
+            while chunk := handle.read(1 << 22):
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise FileRejected("complete", f"the gzip stream is truncated or corrupt: {exc}") from exc
+    except OSError as exc:
+        raise FileRejected("readable", f"the file cannot be read: {exc}") from exc
+    return lines + (last != b"\n")
 
 
 def _read_csv_header(path: Path, delimiter: str) -> list[str]:
-    import csv
-
     try:
-        with _open_text(path) as handle:
+        # invalid bytes further down are DuckDB's to find, line by line: only the header's
+        # own are fatal (Python decodes ahead in blocks, so strict decoding would reject
+        # the file for a bad byte on line 100)
+        with _open_text(path, errors="replace") as handle:
             header = next(csv.reader(handle, delimiter=delimiter), None)
-    except UnicodeDecodeError as exc:
-        raise FileRejected("decodable", f"the file is not valid UTF-8 ({exc.reason})") from exc
     except (OSError, EOFError) as exc:
         raise FileRejected("readable", f"the file cannot be read: {exc}") from exc
     except csv.Error as exc:  # a header field past the csv module's limit (128 KiB)
         raise FileRejected("readable", f"the header line cannot be read: {exc}") from exc
+    if header and any("\ufffd" in h for h in header):
+        raise FileRejected("decodable", "the header line is not valid UTF-8")
     if not header or all(not h.strip() for h in header):
         raise FileRejected("not_empty", "the file is empty (no header line)")
     return header
+
+
+def _record_lines(path: Path, delimiter: str) -> tuple[list[int], list[int]]:
+    """For each record after the header, DuckDB's line number (records and blank lines
+    counted, a quoted line break not) and the physical line it starts on."""
+    reader_lines: list[int] = []
+    physical_lines: list[int] = []
+    # a long quoted value is a value here, not an error (the limit is process-wide, so
+    # it is restored: the header reader relies on it)
+    limit = csv.field_size_limit(2**31 - 1)
+    try:
+        with _open_text(path, errors="replace") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            reader_line, previous = 0, 0
+            try:
+                for reader_line, row in enumerate(reader, start=1):  # noqa: B007
+                    if row and reader_line > 1:
+                        reader_lines.append(reader_line)
+                        physical_lines.append(previous + 1)
+                    previous = reader.line_num
+            except csv.Error:  # a quote left open at the end: that record is the last
+                reader_lines.append(reader_line + 1)
+                physical_lines.append(previous + 1)
+    finally:
+        csv.field_size_limit(limit)
+    return reader_lines, physical_lines
 
 
 def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
@@ -93,10 +135,18 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     ``_landed_rejects`` with their line number and DuckDB's message.
     """
     delimiter = "\t" if is_tab_separated(path) else ","
+    physical_lines = count_physical_lines(path)
     header = _read_csv_header(path, delimiter)
     names = [column_name(h, f"unnamed_{i + 1}") for i, h in enumerate(header)]
     columns = "{" + ", ".join(f"{sql_str(f'c{i}')}: 'VARCHAR'" for i in range(len(names))) + "}"
-    for table in ("_parsed", "_rejects", "_reject_scans", "_landed", "_landed_rejects"):
+    for table in (
+        "_parsed",
+        "_rejects",
+        "_reject_scans",
+        "_rejected_lines",
+        "_landed",
+        "_landed_rejects",
+    ):
         con.execute(f"drop table if exists {table}")
     try:
         con.execute(
@@ -112,39 +162,23 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         )
     except duckdb.Error as exc:
         raise FileRejected("readable", f"the file cannot be parsed as CSV: {exc}") from exc
-    encoding_errors = con.execute(
-        "select min(line) from _rejects where error_type = 'INVALID ENCODING'"
-    ).fetchone()[0]
-    if encoding_errors is not None:
-        raise FileRejected(
-            "decodable", f"the file is not valid UTF-8 (first bad bytes on line {encoding_errors})"
-        )
-    unclosed = con.execute(
-        "select min(line) from _rejects where error_message ilike '%unterminated quote%'"
-    ).fetchone()[0]
-    if unclosed is not None:
-        # the quote runs to the end of the file and swallows every line after it: which
-        # of them are records cannot be told, so none is loaded rather than some lost
-        raise FileRejected(
-            "balanced_quotes",
-            f"line {unclosed} opens a quote that is never closed, so the lines after it "
-            "cannot be read as records",
-        )
     accepted = con.execute("select count(*) from _parsed").fetchone()[0]
     con.execute(
         """
-        create temp table _landed_rejects as
-        select line as _row_number, string_agg(distinct error_type, '; ') as error_type,
+        create temp table _rejected_lines as
+        select line, string_agg(distinct error_type, '; ') as error_type,
                first(error_message) as error_message, first(csv_line) as record
         from _rejects group by line
         """
     )
-    rejected = con.execute("select count(*) from _landed_rejects").fetchone()[0]
+    rejected = con.execute("select count(*) from _rejected_lines").fetchone()[0]
+    _check_encoding(con, accepted + rejected)
+    _check_unclosed_quote(con)
     last_line = accepted + rejected + 1
     if (
         rejected
         and not _ends_with_newline(path)
-        and con.execute("select max(_row_number) from _landed_rejects").fetchone()[0] == last_line
+        and con.execute("select max(line) from _rejected_lines").fetchone()[0] == last_line
     ):
         raise FileRejected(
             "complete",
@@ -152,22 +186,32 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
             "with a newline",
             rows_landed=accepted + rejected,
         )
+    _map_record_lines(con, path, delimiter, accepted + rejected, physical_lines)
+    con.execute(
+        """
+        create temp table _landed_rejects as
+        select lines.line as _row_number, error_type, error_message, record
+        from _rejected_lines as rejected
+        inner join _record_lines as lines on rejected.line = lines.reader_line
+        """
+    )
     # _parsed keeps file order (DuckDB preserves insertion order), so its rowid is the
-    # ordinal of the accepted record; pair it with the line numbers that were not rejected.
+    # ordinal of the accepted record; pair it with the records that were not rejected.
     select_cols = ", ".join(f"p.c{i} as {ident(n)}" for i, n in enumerate(names))
     con.execute(
         f"""
         create temp table _landed as
         with accepted_lines as (
-            select line, row_number() over (order by line) - 1 as ordinal
-            from range(2, {last_line + 1}) as t(line)
-            anti join _landed_rejects r on r._row_number = t.line
+            select line, row_number() over (order by reader_line) - 1 as ordinal
+            from _record_lines
+            anti join _rejected_lines as rejected on rejected.line = _record_lines.reader_line
         )
         select {select_cols}, a.line as _row_number
         from (select rowid as ordinal, * from _parsed) as p
         join accepted_lines as a using (ordinal)
         """
     )
+    _hold_back_repeated_headers(con, names, header, delimiter)
     # a column without a header name and without a value is a trailing delimiter (a
     # common export quirk), not data: it goes; one holding values stays, as unnamed_<n>
     for position, (name, original) in enumerate(zip(names, header, strict=True)):
@@ -184,10 +228,97 @@ def _has_values(con: duckdb.DuckDBPyConnection, column: str) -> bool:
     )
 
 
+# More lines than this share of a file's records not being UTF-8 means the file is in
+# another encoding, not that a few lines were damaged: then it is rejected whole.
+MAX_UNDECODABLE_SHARE = 0.01
+
+
+def _check_encoding(con: duckdb.DuckDBPyConnection, records: int) -> None:
+    """Lines with invalid UTF-8 are quarantined like any broken line when they are
+    isolated; a file where they are common is rejected, since it is in another encoding."""
+    bad, first = con.execute(
+        "select count(*), min(line) from _rejected_lines where error_type like '%INVALID ENCODING%'"
+    ).fetchone()
+    if bad and bad > records * MAX_UNDECODABLE_SHARE:
+        raise FileRejected(
+            "decodable",
+            f"the file is not valid UTF-8: {bad} of {records} lines hold invalid bytes (first "
+            f"on line {first}), so it is in another encoding; re-export it as UTF-8",
+        )
+
+
+def _check_unclosed_quote(con: duckdb.DuckDBPyConnection) -> None:
+    """A quote left open runs to the end of the file: when only blank lines follow, that one
+    line is quarantined; otherwise the records swallowed by it cannot be told apart, and
+    the file is rejected rather than some of them lost."""
+    unclosed = con.execute(
+        "select line, record from _rejected_lines where error_message ilike '%unterminated quote%' "
+        "order by line limit 1"
+    ).fetchone()
+    if unclosed is None:
+        return
+    line, record = unclosed
+    swallowed = sum(1 for text in (record or "").splitlines()[1:] if text.strip())
+    if swallowed:
+        raise FileRejected(
+            "balanced_quotes",
+            f"line {line} opens a quote that is never closed, so the {swallowed} line(s) "
+            "after it cannot be read as records",
+        )
+
+
+def _map_record_lines(
+    con: duckdb.DuckDBPyConnection, path: Path, delimiter: str, records: int, physical_lines: int
+) -> None:
+    """``_record_lines``: each record's line in DuckDB's count (``reader_line``) and the
+    physical line it starts on (``line``). DuckDB counts blank lines but not the line
+    breaks inside a quoted value, so the two differ after either; only then is the file
+    read again to pair them."""
+    con.execute("drop table if exists _record_lines")
+    if physical_lines == records + 1:
+        con.execute(
+            f"create temp table _record_lines as "
+            f"select range as reader_line, range as line from range(2, {records + 2})"
+        )
+        return
+    reader_lines, physical_lines = _record_lines(path, delimiter)
+    if len(reader_lines) != records:  # the two parsers disagree: keep DuckDB's count
+        reader_lines = physical_lines = list(range(2, records + 2))
+    con.execute(
+        "create temp table _record_lines as select unnest(?) as reader_line, unnest(?) as line",
+        [reader_lines, physical_lines],
+    )
+
+
+def _hold_back_repeated_headers(
+    con: duckdb.DuckDBPyConnection, names: list[str], header: list[str], delimiter: str
+) -> None:
+    """A line equal to the header (exports concatenated into one file) is not a record:
+    it is held back as a broken line, never loaded as data."""
+    named = [(n, h) for n, h in zip(names, header, strict=True) if h.strip()]
+    if not named:
+        return
+    repeats = " and ".join(
+        f"lower(trim({ident(n)})) = {sql_str(h.strip().lower())}" for n, h in named
+    )
+    con.execute(
+        f"""
+        insert into _landed_rejects
+        select _row_number, 'REPEATED HEADER',
+               'the line repeats the header line (exports concatenated into one file?)',
+               {sql_str(delimiter.join(header))}
+        from _landed where {repeats}
+        """
+    )
+    con.execute(f"delete from _landed where {repeats}")
+
+
 def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Land JSON Lines as ``_landed``: keys matched case-insensitively, values as text."""
     for table in ("_lines", "_landed", "_landed_rejects"):
         con.execute(f"drop table if exists {table}")
+    if path.name.lower().endswith(".gz"):
+        count_physical_lines(path)  # a truncated stream rejects the file
     try:
         with _open_text(path) as handle:
             handle.read(1 << 16)
@@ -305,7 +436,7 @@ def land_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     except duckdb.Error as exc:
         raise FileRejected("readable", f"the file is not a readable Parquet file: {exc}") from exc
     originals = [row[0] for row in described]
-    names = [n.strip().lower() for n in originals]
+    names = [column_name(n, n) for n in originals]
     select_cols = ", ".join(
         f"cast({ident(o)} as varchar) as {ident(n)}" for o, n in zip(originals, names, strict=True)
     )

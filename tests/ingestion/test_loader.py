@@ -446,3 +446,73 @@ def test_upper_case_suffixes_are_read_like_lower_case(tmp_path):
     )
     report = _load(tmp_path)
     assert sorted((f.status, f.rows_loaded) for f in report.files) == [("loaded", 1)] * 2
+
+
+def test_one_bad_line_is_quarantined_where_the_reader_can_resynchronise(tmp_path):
+    landing = tmp_path / "landing"
+    good = "".join(f"o{i},c1,2024-01-01,completed\n" for i in range(200))
+    # an invalid byte on the last line, a quote opened on the last line and never closed,
+    # a blank line and a quoted line break before a bad row: each holds back its own line
+    _land(landing, "bytes.csv", (HEADER + good).encode() + b"ox,caf\xe9,2024-01-01,completed\n")
+    _land(landing, "quote.csv", HEADER + good + 'oq,"c1,2024-01-01,completed\n')
+    _land(landing, "lines.csv", HEADER + 'ob,"c\n1",2024-01-01,completed\n\nbad,c1,2024-01-01,x\n')
+    report = _load(tmp_path)
+    outcome = {Path(f.file).name: (f.status, f.rows_loaded) for f in report.files}
+    assert outcome == {
+        "bytes.csv": ("loaded", 200),
+        "quote.csv": ("loaded", 200),
+        "lines.csv": ("loaded", 1),
+    }
+    held = {(Path(f).name, line, rule) for f, line, _, rule, _ in _quarantine(tmp_path)}
+    assert held == {
+        ("bytes.csv", 202, "well_formed_line"),
+        ("quote.csv", 202, "well_formed_line"),
+        # header, two lines of the quoted value, the blank line: the bad row is line 5
+        ("lines.csv", 5, "accepted_values"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "rule", "message_part"),
+    [
+        (
+            HEADER + 'o1,"c1,2024-01-01,completed\no2,c1,2024-01-01,completed\n\n'
+            "o3,c1,2024-01-01,completed\n",
+            "balanced_quotes",
+            "line 2 opens a quote that is never closed, so the 2 line(s) after it",
+        ),
+        (
+            (HEADER + "o1,café,2024-01-01,completed\n" * 3).encode("latin-1"),
+            "decodable",
+            "3 of 3 lines hold invalid bytes (first on line 2)",
+        ),
+    ],
+    ids=["quote-swallowing-lines", "another-encoding"],
+)
+def test_a_fault_no_record_after_can_be_read_with_confidence_rejects_the_file(
+    tmp_path, content, rule, message_part
+):
+    _land(tmp_path / "landing", "orders.csv", content)
+    [result] = _load(tmp_path).files
+    assert result.status == "rejected" and message_part in result.error
+    with connection(tmp_path / "w.duckdb") as con:
+        assert con.execute("select rule from ingest.load_manifest").fetchall() == [(rule,)]
+
+
+def test_a_repeated_header_and_a_column_named_like_the_line_number_are_not_data(tmp_path):
+    _land(
+        tmp_path / "landing",
+        "orders.csv",
+        HEADER.strip() + ",_row_number\n"
+        "o1,c1,2024-01-01,completed,70\n" + HEADER.strip() + ",_row_number\n"
+        "o2,c1,2024-01-02,completed,80\n",
+    )
+    [result] = _load(tmp_path).files
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
+    with connection(tmp_path / "w.duckdb") as con:
+        assert con.execute(
+            "select order_id, _row_number, _extra->>'_row_number_in_file' "
+            "from raw.sales__orders order by 1"
+        ).fetchall() == [("o1", 2, "70"), ("o2", 4, "80")]
+    [(_, line, _, rule, reason)] = _quarantine(tmp_path)
+    assert (line, rule) == (3, "well_formed_line") and reason.startswith("REPEATED HEADER")

@@ -99,11 +99,26 @@ CASES: list[Case] = [
         _orders(GOOD.strip()).decode().encode("utf-16"),
         "decodable",
     ),
-    _rejected(
-        "invalid UTF-8 deep in the file",
+    # round 3: an isolated bad byte sequence no longer holds the 499 good lines back
+    Case(
+        "invalid UTF-8 on one line deep in the file (that line quarantined)",
         "encoding",
-        _orders(*[f"o{i},c1,2024-01-01,completed" for i in range(1, 500)])
-        + b"o500,c\xff,2024-01-01,completed\n",
+        files={
+            ORDERS + "orders.csv": _orders(
+                *[f"o{i},c1,2024-01-01,completed" for i in range(1, 500)]
+            )
+            + b"o500,c\xff,2024-01-01,completed\n"
+        },
+        manifest={ORDERS + "orders.csv": ("loaded", None)},
+        quarantined={(ORDERS + "orders.csv", 501): "well_formed_line"},
+        raw=("select count(*) from raw.sales__orders", [(499,)]),
+    ),
+    _rejected(
+        "invalid UTF-8 on many lines (another encoding)",
+        "encoding",
+        _orders(*[f"o{i},caf\xe9,2024-01-01,completed" for i in range(1, 20)])
+        .decode()
+        .encode("latin-1"),
         "decodable",
     ),
     Case(
@@ -126,6 +141,24 @@ CASES: list[Case] = [
         "quoting",
         _orders('o1,"c1,2024-01-01,completed', "o2,c1,2024-01-02,completed"),
         "balanced_quotes",
+    ),
+    _one_bad_row(
+        "unterminated quote on the last line",
+        "quoting",
+        'o2,"c1,2024-01-02,completed',
+        "well_formed_line",
+    ),
+    Case(
+        "a quoted line break before a bad row (line numbers as an editor counts them)",
+        "quoting",
+        files={
+            ORDERS + "orders.csv": _orders(
+                'o1,"c\n1",2024-01-01,completed', "o2,c1,2024-01-02,bogus"
+            )
+        },
+        manifest={ORDERS + "orders.csv": ("loaded", None)},
+        quarantined={(ORDERS + "orders.csv", 4): "accepted_values"},
+        raw=("select order_id, _row_number from raw.sales__orders", [("o1", 2)]),
     ),
     Case(
         "quoted field holding the delimiter and doubled quotes",
@@ -199,6 +232,50 @@ CASES: list[Case] = [
     ),
     _rejected("empty file (0 bytes)", "structure", b"", "not_empty"),
     _rejected("blank lines only", "structure", b"\n\n\n", "not_empty"),
+    Case(
+        "a blank line mid-file before a bad row",
+        "structure",
+        files={
+            ORDERS + "orders.csv": _orders(
+                GOOD.strip(), "", "o2,c1,2024-01-02,bogus", "o3,c1,2024-01-03,completed"
+            )
+        },
+        manifest={ORDERS + "orders.csv": ("loaded", None)},
+        quarantined={(ORDERS + "orders.csv", 4): "accepted_values"},
+        raw=(
+            "select order_id, _row_number from raw.sales__orders order by 1",
+            [("o1", 2), ("o3", 5)],
+        ),
+    ),
+    Case(
+        "the header repeated mid-file (concatenated exports)",
+        "structure",
+        files={
+            ORDERS + "orders.csv": _orders(
+                GOOD.strip(), HEADER.strip(), "o2,c1,2024-01-02,completed"
+            )
+        },
+        manifest={ORDERS + "orders.csv": ("loaded", None)},
+        quarantined={(ORDERS + "orders.csv", 3): "well_formed_line"},
+        raw=("select order_id from raw.sales__orders order by 1", [("o1",), ("o2",)]),
+    ),
+    Case(
+        "a column named like the loader's line number",
+        "structure",
+        files={
+            ORDERS + "orders.csv": _orders(
+                "o1,c1,2024-01-01,completed,70",
+                "o2,c1,2024-01-02,bogus,80",
+                header=HEADER.strip() + ",_row_number\n",
+            )
+        },
+        manifest={ORDERS + "orders.csv": ("loaded", None)},
+        quarantined={(ORDERS + "orders.csv", 3): "accepted_values"},
+        raw=(
+            "select order_id, _row_number, _extra->>'_row_number_in_file' from raw.sales__orders",
+            [("o1", 2, "70")],
+        ),
+    ),
     Case(
         "unknown extra columns, one named like SQL",
         "structure",
