@@ -475,8 +475,14 @@ def forget(
     lock = WriterLock(settings.warehouse)
     lock.acquire("c360-forget", settings.lock_wait_seconds)
     try:
-        receipt = erase_person(
-            settings.warehouse, settings.serving, settings.reports, email, phone, source_id
+        receipt, person = erase_person(
+            settings.warehouse,
+            settings.serving,
+            settings.reports,
+            email,
+            phone,
+            source_id,
+            postgres_dsn=settings.postgres_dsn,
         )
     except NobodyFound as exc:
         console.print(f"Nothing erased: {exc}.")
@@ -501,13 +507,27 @@ def forget(
         raise typer.Exit(1)
     lock.acquire("c360-forget", settings.lock_wait_seconds)
     try:
-        cleaned = after_rebuild(settings.warehouse, settings.exports, Path(receipt["receipt"]))
+        cleaned = after_rebuild(
+            settings.warehouse,
+            settings.exports,
+            Path(receipt["receipt"]),
+            person,
+            scanned=[settings.reports, settings.dagster_home],
+            landing=settings.landing,
+        )
     finally:
         lock.release()
     console.print(
         "Rebuilt from raw and published without them; the warehouse file rewritten, "
         f"{cleaned['export_folders_removed']} older export folder(s) removed."
     )
+    if cleaned["files_still_holding_the_person"]:
+        console.print(
+            "[red]These files still hold their email or phone: "
+            + ", ".join(cleaned["files_still_holding_the_person"])
+            + "[/red]"
+        )
+        raise typer.Exit(1)
 
 
 def _count_of(text: str, flag: str) -> int:

@@ -6,7 +6,11 @@ Their rows leave raw, quarantine, identity state and snapshots in one transactio
 caller then rebuilds every model from raw and publishes (``c360 forget`` does both), so
 staging, intermediate, marts and the serving database follow. A referral another
 customer made keeps its row, with the referred email cleared. The warehouse file is then
-rewritten (``COPY FROM DATABASE``) so deleted rows do not linger in freed blocks.
+rewritten (``COPY FROM DATABASE``) so deleted rows do not linger in freed blocks, before
+the rebuild and again after it; the serving copy and the PostgreSQL target (when
+configured) lose the person at once, and export folders of earlier publishes are removed.
+Last, every file under the data folder, the reports and Dagster's storage is read for
+the person's emails and phones, and the receipt lists any that still holds one.
 
 The receipt says what was removed and when, never the removed values (no ids, keys,
 emails or phones), plus which landed files still hold the person: landing folders are
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -220,21 +225,65 @@ def compact(warehouse: Path) -> None:
     Path(str(warehouse) + ".wal").unlink(missing_ok=True)
 
 
-def after_rebuild(warehouse: Path, exports: Path, receipt: Path) -> dict:
+def after_rebuild(
+    warehouse: Path,
+    exports: Path,
+    receipt: Path,
+    person: Person,
+    scanned: list[Path],
+    landing: Path,
+) -> dict:
     """What erasure does once the rebuild without the person has published: rewrite the
     warehouse again (the rebuild freed the blocks of every model that still held them),
-    remove every export folder but the new one (older publishes hold them), and add both
-    to the receipt."""
+    remove every export folder but the new one (older publishes hold them), then read the
+    bytes of every file under ``scanned`` (the data folder, reports, Dagster's storage and
+    logs) for the person's emails and phones, and add all of it to the receipt."""
     compact(warehouse)
     removed = prune_exports(exports, keep=1) if exports.is_dir() else []
+    holding = files_holding(person, [warehouse.parent, *scanned], skip=[receipt, landing])
     outcome = json.loads(receipt.read_text())
     outcome["after_rebuild"] = {
         "warehouse_rewritten": True,
         "export_folders_removed": len(removed),
         "export_folders_kept": ["latest"] if (exports / "latest").exists() else [],
+        "folders_scanned": sorted({str(folder) for folder in [warehouse.parent, *scanned]}),
+        "files_still_holding_the_person": holding,
     }
     receipt.write_text(json.dumps(outcome, indent=1) + "\n")
     return outcome["after_rebuild"]
+
+
+def files_holding(person: Person, folders: list[Path], skip: list[Path]) -> list[str]:
+    """Files under ``folders`` whose bytes hold one of the person's emails (any case) or
+    phones: the check that no copy was missed. Landing folders are the source's
+    deliveries and are listed in the receipt separately, so callers do not pass them."""
+    needles = [v.lower().encode() for v in person.emails | person.phones if len(v) >= 6]
+    if not needles:
+        return []
+    pattern = re.compile(b"|".join(re.escape(n) for n in needles))
+    overlap = max(len(n) for n in needles)
+    found: set[str] = set()
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob("*"):
+            if any(path == s or s in path.parents for s in skip):
+                continue
+            if path.is_symlink() or not path.is_file():
+                continue
+            if _holds(path, pattern, overlap):
+                found.add(str(path))
+    return sorted(found)
+
+
+def _holds(path: Path, pattern: re.Pattern[bytes], overlap: int) -> bool:
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            if pattern.search((tail + chunk).lower()):
+                return True
+            tail = chunk[-overlap:]
+    return False
 
 
 def erase_from_serving(serving: Path, person: Person) -> int:
@@ -270,9 +319,11 @@ def forget(
     email: str = "",
     phone: str = "",
     source_id: str = "",
-) -> dict:
-    """Erase the person from the working warehouse and the serving copy and write the
-    receipt; the caller rebuilds and publishes."""
+    postgres_dsn: str = "",
+) -> tuple[dict, Person]:
+    """Erase the person from the working warehouse, the serving copy and the PostgreSQL
+    target (when configured) and write the receipt; the caller rebuilds and publishes,
+    then calls ``after_rebuild`` with the person."""
     requested = "email" if email else "phone" if phone else "source_id"
     with connection(warehouse) as con:
         person = find_person(con, email, phone, source_id)
@@ -285,6 +336,15 @@ def forget(
             raise
     compact(warehouse)
     outcome["rows_removed"]["serving"] = erase_from_serving(serving, person)
+    if postgres_dsn and serving.exists():
+        # the erased serving copy, published at once: its schemas replace the old ones
+        # whole (dropped with their table files), as every publish does
+        from orchestration.serving_postgres import publish_to_postgres
+
+        publish_to_postgres(serving, postgres_dsn)
+    outcome["rows_removed"]["postgres"] = (
+        outcome["rows_removed"]["serving"] if postgres_dsn else "not configured"
+    )
     receipt = {
         "erased_at": f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}",
         "requested_by": requested,
@@ -298,4 +358,4 @@ def forget(
     path = folder / f"erasure-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.json"
     path.write_text(json.dumps(receipt, indent=1) + "\n")
     receipt["receipt"] = str(path)
-    return receipt
+    return receipt, person

@@ -4,6 +4,7 @@ phone from the landing files; the working warehouse keeps them for identity reso
 import csv
 import gzip
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -189,6 +190,7 @@ def _identifiers_of(warehouse: Path, customer_key: str) -> dict[str, set[str]]:
     return {
         "exact": {customer_key} | {r[1] for r in records} | {r[3] for r in records if r[3]},
         "emails": {r[2].lower() for r in records if r[2]},
+        "phones": {r[3] for r in records if r[3]},  # E.164, as identity holds them
     }
 
 
@@ -200,6 +202,25 @@ def _traces(database: Path, identifiers: dict[str, set[str]]) -> list[tuple[str,
             if value in identifiers["exact"] or any(e in lowered for e in identifiers["emails"]):
                 found.append((column, value))
     return found
+
+
+def _name_pairs(database: Path, pairs: set[tuple[str, str]]) -> int:
+    """Rows of any table with both a first_name and a last_name column that hold one of
+    ``pairs`` (names are not unique, so the pair is matched within one row)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_columns() "
+            "where database_name = current_database() and column_name in ('first_name', 'last_name') "
+            "group by all having count(*) = 2"
+        ).fetchall()
+        return sum(
+            con.execute(
+                f'select count(*) from "{schema}"."{table}" '
+                "where (first_name, last_name) in (select unnest(?), unnest(?))",
+                [[f for f, _ in pairs], [last for _, last in pairs]],
+            ).fetchone()[0]
+            for schema, table in tables
+        )
 
 
 def _keys_in_exports(exports: Path, customer_key: str) -> list[str]:
@@ -235,7 +256,8 @@ def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_pat
         # a customer of several records (contact, shop customer, social profile, ...)
         customer_key, email = con.execute(
             "select customer_key, any_value(c.email) from marts.customer_identity_map "
-            "join marts.dim_customer_360 as c using (customer_key) where c.email is not null "
+            "join marts.dim_customer_360 as c using (customer_key) "
+            "where c.email is not null and c.phone is not null "
             "group by customer_key having count(*) >= 3 order by customer_key limit 1"
         ).fetchone()
         others_before = con.execute(
@@ -256,6 +278,20 @@ def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_pat
             ).fetchall()
         ]
     identifiers = _identifiers_of(warehouse, customer_key)
+    assert identifiers["emails"] and identifiers["phones"]
+    with connection(warehouse, read_only=True) as con:
+        # each name pair (first, last) that only one customer has: theirs and another's
+        unique_pairs = con.execute(
+            "select bool_or(k.customer_key = ?), r.first_name, r.last_name "
+            "from intermediate.int_identity_records_unioned as r "
+            "join intermediate.int_customer_keys_by_record as k using (record_key) "
+            "where r.first_name is not null and r.last_name is not null "
+            "group by r.first_name, r.last_name having count(distinct k.customer_key) = 1",
+            [customer_key],
+        ).fetchall()
+    names = {(f, last) for erased, f, last in unique_pairs if erased}
+    other_names = {(f, last) for erased, f, last in unique_pairs if not erased}
+    assert names and _name_pairs(warehouse, names) > 0
     assert _traces(warehouse, identifiers)  # the scan finds them before
     assert _keys_in_exports(tmp_path / "exports", customer_key)
 
@@ -275,6 +311,9 @@ def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_pat
 
     assert _traces(warehouse, identifiers) == []
     assert _traces(tmp_path / "serving.duckdb", identifiers) == []
+    # nor their names, in any row of either, while another customer's still are
+    assert _name_pairs(warehouse, names) == _name_pairs(tmp_path / "serving.duckdb", names) == 0
+    assert _name_pairs(tmp_path / "serving.duckdb", other_names) > 0
     # no export folder keeps them: older ones are removed, the new one never held them
     assert _keys_in_exports(tmp_path / "exports", customer_key) == []
     assert len([p for p in (tmp_path / "exports").iterdir() if not p.is_symlink()]) == 1
@@ -287,12 +326,19 @@ def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_pat
     # (the analytical report, Data Docs), the receipt
     written = [p for p in tmp_path.rglob("*") if p.is_file() and not p.is_symlink()]
     assert {".duckdb", ".parquet", ".html", ".json"} <= {p.suffix for p in written}
+    erased = [v.lower().encode() for v in identifiers["emails"] | identifiers["phones"]]
     holding = [
         str(p.relative_to(tmp_path))
         for p in written
-        if any(e.encode() in p.read_bytes().lower() for e in identifiers["emails"])
+        if any(v in p.read_bytes().lower() for v in erased)
     ]
     assert holding == []
+    # nor Dagster's storage and logs (run and event logs, materialisation and check
+    # metadata, captured output) of every run in this session, the build's included
+    dagster_home = Path(os.environ["DAGSTER_HOME"])
+    stored = [p for p in dagster_home.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".db" for p in stored)
+    assert [str(p) for p in stored if any(v in p.read_bytes().lower() for v in erased)] == []
     with connection(warehouse, read_only=True) as con:
         others_after = con.execute(
             "select record_source, record_id, customer_key from marts.customer_identity_map "
@@ -308,6 +354,12 @@ def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_pat
     assert len(receipts) == 1
     receipt = receipts[0].read_text()
     assert json.loads(receipt)["customers"] == 1
+    # the receipt names every place it reached and what its own scan found
+    places = json.loads(receipt)
+    assert places["rows_removed"]["serving"] > 0
+    assert places["rows_removed"]["postgres"] == "not configured"
+    assert places["after_rebuild"]["files_still_holding_the_person"] == []
+    assert str(dagster_home) in places["after_rebuild"]["folders_scanned"]
     assert not any(
         v.lower() in receipt.lower() for v in identifiers["exact"] | identifiers["emails"]
     )

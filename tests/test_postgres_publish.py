@@ -180,3 +180,47 @@ def test_publishing_again_swaps_the_new_run_in_whole(published, postgres, tmp_pa
             "select nspname from pg_namespace where nspname like '%\\_\\_publishing'"
         ).fetchall()
     assert leftovers == []
+
+
+def test_forget_reaches_the_postgresql_target_at_once(published, postgres, tmp_path):
+    from orchestration.erasure import forget
+
+    built = published[0].with_name("warehouse.duckdb")
+    for name in ("warehouse.duckdb", "warehouse.duckdb.salt", "serving.duckdb"):
+        shutil.copy2(built.with_name(name), tmp_path / name)
+    publish_to_postgres(tmp_path / "serving.duckdb", postgres)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        # a customer of several records, found by one of their emails
+        customer_key, email, other_key = con.execute(
+            "select customer_key, any_value(c.email), "
+            "(select max(customer_key) from marts.dim_customer_360 where customer_key <> m.customer_key) "
+            "from marts.customer_identity_map as m "
+            "join marts.dim_customer_360 as c using (customer_key) where c.email is not null "
+            "group by customer_key having count(*) >= 3 order by customer_key limit 1"
+        ).fetchone()
+
+    def rows_of(key: str) -> int:
+        with psycopg.connect(postgres) as pg:
+            tables = pg.execute(
+                "select table_schema, table_name from information_schema.columns "
+                "where column_name = 'customer_key' and table_schema in "
+                "('marts', 'metrics', 'quality', 'audit')"
+            ).fetchall()
+            return sum(
+                pg.execute(
+                    f'select count(*) from "{schema}"."{table}" where customer_key = %s', [key]
+                ).fetchone()[0]
+                for schema, table in tables
+            )
+
+    assert rows_of(customer_key) > 0
+    receipt, _ = forget(
+        tmp_path / "warehouse.duckdb",
+        tmp_path / "serving.duckdb",
+        tmp_path / "reports",
+        email=email,
+        postgres_dsn=postgres,
+    )
+    assert rows_of(customer_key) == 0
+    assert rows_of(other_key) > 0  # the check can see a customer's rows
+    assert receipt["rows_removed"]["postgres"] == receipt["rows_removed"]["serving"] > 0
