@@ -16,7 +16,11 @@ from pathlib import Path
 import duckdb
 
 from ingestion.sql import ident, sql_str
-from orchestration.lib.personal_data import PersonalDataLeak, find_clear_emails, served_expression
+from orchestration.lib.personal_data import (
+    PersonalDataLeak,
+    find_clear_personal_data,
+    served_expression,
+)
 from warehouse.connection import connection
 from warehouse.faults import crash_point
 
@@ -132,7 +136,9 @@ def publish_serving_database(
     if leaks:
         staging_file.unlink(missing_ok=True)
         raise PersonalDataLeak(
-            "not published: clear email addresses in " + ", ".join(leaks) + " (declare the "
+            "not published: clear email addresses or customer names in "
+            + ", ".join(leaks)
+            + " (declare the "
             "column with meta personal_data in its dbt yml, or opt in to clear values with "
             "C360_SERVING_PERSONAL_DATA=clear)"
         )
@@ -205,7 +211,11 @@ def _write_copy(
             _comment(
                 con, "publish.audit.publish_log", *OPERATIONAL_TABLES[("audit", "publish_log")]
             )
-            leaks = find_clear_emails(con, "publish") if salt is not None else []
+            leaks = (
+                find_clear_personal_data(con, "publish", _full_names_query(con))
+                if salt is not None
+                else []
+            )
             # written out here, where a full disk says so ("File too large", "No space
             # left"), rather than inside detach, which only reports that it failed
             con.execute("checkpoint publish")
@@ -215,6 +225,20 @@ def _write_copy(
             raise
         con.execute("detach publish")
     return tables, leaks
+
+
+def _full_names_query(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The customers' clear full names in the working warehouse, for the guard."""
+    has_names = con.execute(
+        "select count(*) from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'marts' and table_name = 'dim_customer_360' and column_name = 'full_name'"
+    ).fetchone()[0]
+    if not has_names:
+        return None
+    return (
+        "select distinct full_name from marts.dim_customer_360 "
+        "where full_name is not null and length(trim(full_name)) > 0"
+    )
 
 
 def export_parquet(serving: Path, exports: Path, run_id: str, keep: int = 3) -> Path:

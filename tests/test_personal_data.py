@@ -63,6 +63,19 @@ def _landed_identifiers(landing: Path) -> tuple[set[str], set[str]]:
     return emails, phones
 
 
+def _landed_full_names(landing: Path) -> set[str]:
+    """Every "first last" name pair in the files (trimmed, lower case)."""
+    names = set()
+    for path in landing.rglob("*"):
+        if "_truth" in path.parts or not path.is_file() or ".parquet" in path.name:
+            continue
+        for row in _landed_rows(path):
+            first, last = (str(row.get(c) or "").strip() for c in ("first_name", "last_name"))
+            if first and last:
+                names.add(f"{first} {last}".lower())
+    return names
+
+
 def _text_values(database: Path) -> dict[str, set[str]]:
     values = {}
     with connection(database, read_only=True) as con:
@@ -93,10 +106,11 @@ def _parquet_text_values(folder: Path) -> dict[str, set[str]]:
     return values
 
 
-def test_no_landed_email_or_phone_reaches_the_serving_database_or_the_exports(built):
+def test_no_landed_email_phone_or_name_reaches_the_serving_database_or_the_exports(built):
     landing, warehouse = built
     emails, phones = _landed_identifiers(landing)
-    assert len(emails) > 100 and len(phones) > 100
+    full_names = _landed_full_names(landing)
+    assert len(emails) > 100 and len(phones) > 100 and len(full_names) > 100
     served = _text_values(warehouse.with_name("serving.duckdb"))
     exported = _parquet_text_values(warehouse.with_name("exports") / "latest")
     assert "dim_customer_360.parquet.email" in exported  # the exports were read
@@ -112,7 +126,8 @@ def test_no_landed_email_or_phone_reaches_the_serving_database_or_the_exports(bu
             found_phone = any(
                 re.sub(r"\D", "", run)[-10:] in phones for run in PHONE_RUN.findall(value)
             )
-            if found_email or found_phone:
+            found_name = value.strip().lower() in full_names
+            if found_email or found_phone or found_name:
                 leaks.append((column, value))
     assert leaks == []
 
@@ -132,12 +147,20 @@ def test_the_working_warehouse_keeps_clear_values_and_hashes_are_stable(built):
         )
         in_actions = con.execute(
             "select count(*) from marts.action_win_back_candidates as a "
-            "join marts.dim_customer_360 as c using (customer_key) where a.email <> c.email"
+            "join marts.dim_customer_360 as c using (customer_key) "
+            "where a.email <> c.email or a.full_name <> c.full_name"
         ).fetchone()[0]
+        names = con.execute(
+            "select count(*), count(*) filter (where starts_with(full_name, 'sha256:') "
+            "and coalesce(starts_with(first_name, 'sha256:'), true) "
+            "and coalesce(starts_with(last_name, 'sha256:'), true)) "
+            "from marts.dim_customer_360 where full_name is not null"
+        ).fetchone()
     assert clear and {email for _, email in clear} <= emails
     assert all(hashed[key].startswith("sha256:") for key, _ in clear)
     assert len(set(hashed.values())) == len({email for _, email in clear})
     assert in_actions == 0  # one person, one hash, in every table
+    assert names[0] > 0 and names[0] == names[1]
 
 
 def test_an_undeclared_email_column_stops_the_publish_and_keeps_the_served_copy(tmp_path):
@@ -163,6 +186,43 @@ def test_an_undeclared_email_column_stops_the_publish_and_keeps_the_served_copy(
     )
     with connection(serving, read_only=True) as con:
         assert con.execute("select note from marts.contacts").fetchone()[0].startswith("sha256:")
+
+
+def test_a_customer_name_in_an_undeclared_column_stops_the_publish(tmp_path):
+    warehouse, serving = tmp_path / "w.duckdb", tmp_path / "serving.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.dim_customer_360 as "
+            "select 'cus_1' as customer_key, 'Ada Lovelace' as full_name"
+        )
+        con.execute(
+            "create table marts.call_notes as select 'call Ada Lovelace' as note, "
+            "'Ada Lovelace' as addressee"
+        )
+    declared = {("marts", "dim_customer_360"): {"full_name": "name"}}
+    with pytest.raises(PersonalDataLeak, match=r"marts\.call_notes\.addressee"):
+        publish_serving_database(
+            warehouse,
+            serving,
+            "run",
+            pd.Timestamp("2024-01-01").date(),
+            declared,
+            salt(warehouse),
+        )
+    assert not serving.exists()
+    # the declared column itself is served as a hash, one person one hash
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table marts.call_notes drop column addressee")
+    publish_serving_database(
+        warehouse, serving, "run", pd.Timestamp("2024-01-01").date(), declared, salt(warehouse)
+    )
+    with connection(serving, read_only=True) as con:
+        assert (
+            con.execute("select full_name from marts.dim_customer_360")
+            .fetchone()[0]
+            .startswith("sha256:")
+        )
 
 
 def test_the_salt_is_configuration_or_a_private_file_beside_the_warehouse(tmp_path):
@@ -313,7 +373,7 @@ def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_pat
     assert _traces(tmp_path / "serving.duckdb", identifiers) == []
     # nor their names, in any row of either, while another customer's still are
     assert _name_pairs(warehouse, names) == _name_pairs(tmp_path / "serving.duckdb", names) == 0
-    assert _name_pairs(tmp_path / "serving.duckdb", other_names) > 0
+    assert _name_pairs(warehouse, other_names) > 0
     # no export folder keeps them: older ones are removed, the new one never held them
     assert _keys_in_exports(tmp_path / "exports", customer_key) == []
     assert len([p for p in (tmp_path / "exports").iterdir() if not p.is_symlink()]) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import importlib.metadata
 import json
@@ -65,20 +66,31 @@ def ensure_manifest() -> Path:
     (which fails with a KeyError at run time).
     """
     manifest = dbt_project.manifest_path
-    if not manifest.exists() or _project_files_newer_than(manifest):
-        subprocess.run(
-            [
-                str(DBT_EXECUTABLE),
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-            ],
-            check=True,
-            env={**os.environ, "DO_NOT_TRACK": "1"},
-        )
+
+    def stale() -> bool:
+        return not manifest.exists() or _project_files_newer_than(manifest)
+
+    if not stale():
+        return manifest
+    # two processes starting at once (a run and the UI, two test workers) must not both
+    # write the manifest while the other reads it: one parses, the other waits and reuses
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with (manifest.parent / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stale():
+            subprocess.run(
+                [
+                    str(DBT_EXECUTABLE),
+                    "parse",
+                    "--quiet",
+                    "--project-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--profiles-dir",
+                    str(DBT_PROJECT_DIR),
+                ],
+                check=True,
+                env={**os.environ, "DO_NOT_TRACK": "1"},
+            )
     return manifest
 
 

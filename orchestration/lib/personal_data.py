@@ -1,7 +1,7 @@
-"""Personal data in the serving database: what BI users see of emails and phones.
+"""Personal data in the serving database: what BI users see of emails, phones and names.
 
 Which columns hold personal data is declared once, on the dbt columns
-(``config: {meta: {personal_data: email | phone | record_id | record_key}}``), and read
+(``config: {meta: {personal_data: email | phone | name | record_id | record_key}}``), and read
 from dbt's manifest. Publishing copies those columns as salted hashes
 (``sha256:`` + 24 hex digits of SHA-256 over salt and value): the same person hashes the
 same in every table and every run, so BI tools can still count and join on them, but the
@@ -13,8 +13,9 @@ The salt is configuration, never data in the repository: ``C360_PII_SALT``, else
 one created beside the warehouse (``<warehouse>.salt``, readable by its owner only) on the
 first publish and reused after. Losing it changes every hash at the next publish.
 
-A guard runs on the copy before it is swapped in: any email-shaped text left in a served
-column (a new column nobody declared, say) stops the publish, naming table and column.
+A guard runs on the copy before it is swapped in: any email-shaped text, or any customer's
+full name as the warehouse holds it, left in a served column (a new column nobody
+declared, say) stops the publish, naming table and column.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import duckdb
 
 from ingestion.sql import ident, sql_str
 
-KINDS = ("email", "phone", "record_id", "record_key")
+KINDS = ("email", "phone", "name", "record_id", "record_key")
 HASH_PREFIX = "sha256:"
 EMAIL_SHAPE = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 
@@ -77,7 +78,7 @@ def served_expression(column: str, kind: str | None, secret: str | None) -> str:
     quoted = ident(column)
     if kind is None or secret is None:
         return quoted
-    if kind in ("email", "phone"):
+    if kind in ("email", "phone", "name"):
         return f"{_hashed(quoted, secret)} as {quoted}"
     if kind == "record_id":  # only an email_seen record's id is an email
         return (
@@ -92,20 +93,25 @@ def served_expression(column: str, kind: str | None, secret: str | None) -> str:
     )
 
 
-def find_clear_emails(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
-    """``schema.table.column`` of every text column in ``catalog`` holding an email."""
+def find_clear_personal_data(
+    con: duckdb.DuckDBPyConnection, catalog: str, full_names: str | None = None
+) -> list[str]:
+    """``schema.table.column`` of every text column in ``catalog`` holding an email, or a
+    value of the one-column query ``full_names`` (the customers' clear full names)."""
     columns = con.execute(
         "select table_schema, table_name, column_name from information_schema.columns "
         "where table_catalog = ? and data_type = 'VARCHAR' order by all",
         [catalog],
     ).fetchall()
+    if full_names is not None:
+        con.execute(f"create or replace temp table _clear_full_names as {full_names}")
     leaks = []
     for schema, table, column in columns:
         relation = f"{ident(catalog)}.{ident(schema)}.{ident(table)}"
-        found = con.execute(
-            f"select {ident(column)} from {relation} "
-            f"where regexp_matches({ident(column)}, {sql_str(EMAIL_SHAPE)}) limit 1"
-        ).fetchone()
-        if found is not None:
+        value = ident(column)
+        clear = f"regexp_matches({value}, {sql_str(EMAIL_SHAPE)})"
+        if full_names is not None:
+            clear += f" or {value} in (select full_name from _clear_full_names)"
+        if con.execute(f"select 1 from {relation} where {clear} limit 1").fetchone() is not None:
             leaks.append(f"{schema}.{table}.{column}")
     return leaks
