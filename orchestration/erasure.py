@@ -121,8 +121,8 @@ def _matches(column: str, holds: str) -> str:
     quoted = ident(column)
     if holds == "email":
         return f"lower(trim({quoted})) in (select unnest($emails))"
-    if holds == "phone":
-        return f"c360_phone_e164({quoted}, 'US') in (select unnest($phones))"
+    if holds == "phone":  # read as the staging models read it, in the row's country
+        return f"c360_phone_e164_in_country({quoted}, 'US', country) in (select unnest($phones))"
     return f"{quoted} in (select unnest(${_parameter(holds)}))"
 
 

@@ -1,18 +1,27 @@
 {# Identity-key normalisation (domain.md). Placeholder values are removed in the identity
    edges, not here, so profiles still show what the source said. #}
+{# Emails and handles hold no whitespace: every kind CRMs carry along (a non-breaking
+   space, a zero-width space or joiner, a byte-order mark) goes, so one person's address
+   is one key however it was pasted. #}
 {% macro normalise_email(column) -%}
     case
-        when {{ regexp_full_match('lower(trim(' ~ column ~ '))', '[^@\s]+@[^@\s]+\.[^@\s]+') }}
-            then lower(trim({{ column }}))
+        when {{ regexp_full_match('lower(' ~ strip_invisible(column) ~ ')', '[^@\s]+@[^@\s]+\.[^@\s]+') }}
+            then lower({{ strip_invisible(column) }})
     end
 {%- endmacro %}
 
-{% macro normalise_phone(column) -%}
-    c360_phone_e164({{ column }}, '{{ var("default_phone_region") }}')
+{# Read in the record's country when one is given and the number is no valid number of
+   the default region (warehouse/udfs.py). #}
+{% macro normalise_phone(column, country=none) -%}
+    {%- if country -%}
+        c360_phone_e164_in_country({{ column }}, '{{ var("default_phone_region") }}', {{ country }})
+    {%- else -%}
+        c360_phone_e164({{ column }}, '{{ var("default_phone_region") }}')
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro normalise_handle(column) -%}
-    nullif(lower(regexp_replace(trim({{ column }}), '^@+', '')), '')
+    nullif(lower(regexp_replace({{ strip_invisible(column) }}, '^@+', '')), '')
 {%- endmacro %}
 
 {% macro sentiment(column) -%}

@@ -27,6 +27,19 @@
     ({{ text }} rlike '^(?:{{ pattern }})$')
 {%- endmacro %}
 
+{# Whitespace and invisible format characters (Unicode separators Z, format Cf) removed. #}
+{% macro strip_invisible(text) -%}
+    {{ return(adapter.dispatch('strip_invisible')(text)) }}
+{%- endmacro %}
+
+{% macro default__strip_invisible(text) -%}
+    regexp_replace({{ text }}, '[\s\p{Z}\p{Cf}]', '', 'g')
+{%- endmacro %}
+
+{% macro spark__strip_invisible(text) -%}
+    regexp_replace({{ text }}, '[\s\p{Z}\p{Cf}]', '')
+{%- endmacro %}
+
 {# On Spark the raw sources are the Parquet datasets ingestion writes beside the DuckDB
    warehouse (ingestion/parquet_export.py, var spark_raw_dir): registered as external
    tables, partitioned by load, and re-listed so a new load is seen. On DuckDB the raw

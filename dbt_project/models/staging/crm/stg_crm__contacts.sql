@@ -32,7 +32,7 @@ renamed as (
         email as email_raw,
         {{ normalise_email('email') }} as email,
         phone as phone_raw,
-        {{ normalise_phone('phone') }} as phone,
+        {{ normalise_phone('phone', 'country') }} as phone,
         upper(nullif(trim(country), '')) as country,
         lower(nullif(trim(lead_source), '')) as lead_source,
         nullif(trim(account_manager_id), '') as account_manager_id,

@@ -31,7 +31,7 @@ select
     email as email_raw,
     {{ normalise_email('email') }} as email,
     phone as phone_raw,
-    {{ normalise_phone('phone') }} as phone,
+    {{ normalise_phone('phone', 'country') }} as phone,
     upper(nullif(trim(country), '')) as country,
     {{ newest_load_id() }} as _last_load_id
 from latest
