@@ -123,6 +123,28 @@ def _violation_cases(
     return cases
 
 
+def _nested_value_cases(
+    con: duckdb.DuckDBPyConnection, contract: Contract
+) -> list[tuple[str, str, str, str]]:
+    """A contract column holding a JSON object or list, or a Parquet struct or list
+    (``_landed_nested``, from the reader), is a ``type`` violation: no single value."""
+    nested = {
+        name
+        for (name,) in con.execute("select distinct column_name from _landed_nested").fetchall()
+    }
+    return [
+        (
+            f"_row_number in (select _row_number from _landed_nested "
+            f"where column_name = {sql_str(c.name)})",
+            c.name,
+            "type",
+            sql_str(f"{c.name} holds an object or a list where one value is expected"),
+        )
+        for c in contract.columns
+        if c.name in nested
+    ]
+
+
 def check_rows(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -146,7 +168,7 @@ def check_rows(
         else "null::json"
     )
     typed = [f"{_typed_expr(c, f'v__{c.name}')} as t__{c.name}" for c in contract.columns]
-    cases = _violation_cases(contract, window)
+    cases = _nested_value_cases(con, contract) + _violation_cases(contract, window)
     # Row rules see the typed row under the contract's column names.
     rule_scope = ", ".join(f"t__{c.name} as {ident(c.name)}" for c in contract.columns)
     for rule in contract.row_rules:

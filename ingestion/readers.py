@@ -146,6 +146,7 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         "_rejected_lines",
         "_landed",
         "_landed_rejects",
+        "_landed_nested",
     ):
         con.execute(f"drop table if exists {table}")
     try:
@@ -212,6 +213,7 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         """
     )
     _hold_back_repeated_headers(con, names, header, delimiter)
+    con.execute("create temp table _landed_nested (_row_number bigint, column_name varchar)")
     # a column without a header name and without a value is a trailing delimiter (a
     # common export quirk), not data: it goes; one holding values stays, as unnamed_<n>
     for position, (name, original) in enumerate(zip(names, header, strict=True)):
@@ -227,6 +229,11 @@ def _has_values(con: duckdb.DuckDBPyConnection, column: str) -> bool:
         > 0
     )
 
+
+# DuckDB's CSV reader holds back a line longer than this (its default max_line_size); the
+# JSON Lines reader reads lines up to MAX_READ_LINE_BYTES and holds those back the same way.
+MAX_LINE_BYTES = 2_000_000
+MAX_READ_LINE_BYTES = 64 << 20
 
 # More lines than this share of a file's records not being UTF-8 means the file is in
 # another encoding, not that a few lines were damaged: then it is rejected whole.
@@ -315,7 +322,7 @@ def _hold_back_repeated_headers(
 
 def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Land JSON Lines as ``_landed``: keys matched case-insensitively, values as text."""
-    for table in ("_lines", "_landed", "_landed_rejects"):
+    for table in ("_lines", "_landed", "_landed_rejects", "_landed_nested"):
         con.execute(f"drop table if exists {table}")
     if path.name.lower().endswith(".gz"):
         count_physical_lines(path)  # a truncated stream rejects the file
@@ -334,7 +341,7 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
             select row_number() over () as _row_number, line
             from read_csv({file_path(path)}, header = false, auto_detect = false,
                  columns = {{'line': 'VARCHAR'}}, delim = '\x1f', quote = '', escape = '',
-                 compression = {_compression(path)},
+                 compression = {_compression(path)}, max_line_size = {MAX_READ_LINE_BYTES},
                  strict_mode = false, ignore_errors = false)
             """
         )
@@ -356,15 +363,23 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
             "the file is a JSON array, not JSON Lines (one object per line)",
             rows_landed=total,
         )
+    # a line longer than the CSV reader takes is held back as it is there: one huge value
+    # does not make the file unreadable
     con.execute(
-        """
+        f"""
         create temp table _landed_rejects as
-        select _row_number, 'INVALID JSON' as error_type,
-               case when json_valid(line) then 'the line is JSON but not an object'
+        select _row_number,
+               case when strlen(line) > {MAX_LINE_BYTES} then 'LINE SIZE OVER MAXIMUM'
+                    else 'INVALID JSON' end as error_type,
+               case when strlen(line) > {MAX_LINE_BYTES}
+                        then format('Maximum line size of {MAX_LINE_BYTES} bytes exceeded. '
+                                    || 'Actual Size:{{}} bytes.', strlen(line))
+                    when json_valid(line) then 'the line is JSON but not an object'
                     else 'the line is not valid JSON' end as error_message,
                line as record
         from _lines
-        where not json_valid(line) or json_type(line) <> 'OBJECT'
+        where strlen(line) > {MAX_LINE_BYTES} or not json_valid(line)
+           or json_type(line) <> 'OBJECT'
         """
     )
     last = con.execute("select max(_row_number) from _lines").fetchone()[0]
@@ -399,7 +414,8 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         for row in con.execute(
             """
             select distinct unnest(json_keys(line)) as key from _lines
-            where json_valid(line) and json_type(line) = 'OBJECT' order by key
+            where _row_number not in (select _row_number from _landed_rejects)
+            order by key
             """
         ).fetchall()
     ]
@@ -418,16 +434,30 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         create temp table _landed as
         select {select_cols + "," if select_cols else ""} _row_number
         from _lines
-        where json_valid(line) and json_type(line) = 'OBJECT'
-          and _row_number not in (select _row_number from _landed_rejects)
+        where _row_number not in (select _row_number from _landed_rejects)
         order by _row_number
+        """
+    )
+    # an object or list under a key: no single value, which a contract column needs
+    con.execute(
+        """
+        create temp table _landed_nested as
+        select distinct _row_number, lower(trim(key)) as column_name
+        from (
+            select _row_number, line, unnest(json_keys(line)) as key from _lines
+            -- only a line with a brace past its first character or a bracket can nest
+            where (strpos(substr(line, 2), '{') > 0 or strpos(line, '[') > 0)
+              and _row_number not in (select _row_number from _landed_rejects)
+        ) as keyed
+        where json_type(line, '/' || replace(replace(key, '~', '~0'), '/', '~1'))
+              in ('OBJECT', 'ARRAY')
         """
     )
     return list(by_lower)
 
 
 def land_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    for table in ("_landed", "_landed_rejects"):
+    for table in ("_landed", "_landed_rejects", "_landed_nested"):
         con.execute(f"drop table if exists {table}")
     try:
         described = con.execute(
@@ -455,6 +485,18 @@ def land_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         "create temp table _landed_rejects (_row_number bigint, error_type varchar, "
         "error_message varchar, record varchar)"
     )
+    # a struct, list or map column holds no single value in any row
+    nested = [
+        name
+        for name, (_, data_type, *_) in zip(names, described, strict=True)
+        if data_type.startswith(("STRUCT", "MAP", "UNION")) or data_type.endswith("]")
+    ]
+    con.execute("create temp table _landed_nested (_row_number bigint, column_name varchar)")
+    for name in nested:
+        con.execute(
+            f"insert into _landed_nested select _row_number, {sql_str(name)} from _landed "
+            f"where {ident(name)} is not null"
+        )
     return names
 
 

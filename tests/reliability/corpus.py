@@ -304,6 +304,24 @@ CASES: list[Case] = [
         "o2," + "c" * (10 << 20) + ",2024-01-02,completed",
         "well_formed_line",
     ),
+    Case(
+        "a 10 MB line in JSON Lines",
+        "huge lines",
+        files={
+            ORDERS
+            + "orders.jsonl": b'{"order_id": "o0", "customer_id": "c1", "ordered_at": "2024-01-01"}\n'
+            + b'{"order_id": "o1", "customer_id": "'
+            + b"c" * (10 << 20)
+            + b'", "ordered_at": "2024-01-01"}\n'
+            + b'{"order_id": "o2", "customer_id": "c1", "ordered_at": "2024-01-01"}\n'
+        },
+        manifest={ORDERS + "orders.jsonl": ("loaded", None)},
+        quarantined={(ORDERS + "orders.jsonl", 2): "well_formed_line"},
+        raw=(
+            "select order_id, _row_number from raw.sales__orders order by 1",
+            [("o0", 1), ("o2", 3)],
+        ),
+    ),
     # --- truncation and compression
     _rejected(
         "last line cut off (no newline)",
@@ -619,6 +637,39 @@ CASES: list[Case] = [
         "filesystem",
         files={"sales/refunds/refunds.csv": b"refund_id\nr1\n"},
         manifest={"sales/refunds/refunds.csv": ("ignored", "known_entity")},
+    ),
+    Case(
+        "a JSON object or list where one value is expected",
+        "types",
+        files={
+            ORDERS
+            + "orders.jsonl": b'{"order_id": "o0", "customer_id": "c1", "ordered_at": "2024-01-01", '
+            b'"extra": {"kept": true}}\n'
+            b'{"order_id": "o1", "customer_id": {"id": "c1"}, "ordered_at": "2024-01-01"}\n'
+            b'{"order_id": "o2", "customer_id": "c1", "ordered_at": "2024-01-01", "status": ["completed"]}\n'
+        },
+        manifest={ORDERS + "orders.jsonl": ("loaded", None)},
+        quarantined={(ORDERS + "orders.jsonl", 2): "type", (ORDERS + "orders.jsonl", 3): "type"},
+        raw=(
+            "select order_id, _extra->>'$.extra' from raw.sales__orders",
+            [("o0", '{"kept":true}')],
+        ),
+    ),
+    Case(
+        "a Parquet struct where one value is expected",
+        "types",
+        files={
+            ORDERS + "orders.parquet": _parquet(
+                {
+                    "order_id": ["o1", "o2"],
+                    "customer_id": [{"id": "c1"}, None],
+                    "ordered_at": ["2024-01-01", "2024-01-01"],
+                }
+            )
+        },
+        manifest={ORDERS + "orders.parquet": ("loaded", None)},
+        quarantined={(ORDERS + "orders.parquet", 1): "type"},
+        raw=("select order_id from raw.sales__orders", [("o2",)]),
     ),
     Case(
         "Parquet with numbers stored as floats",
