@@ -43,6 +43,8 @@ class ClvFitWarning(UserWarning):
 BG_NBD = "bg_nbd"
 MBG_NBD = "mbg_nbd"
 FREQUENCY_MODELS = (BG_NBD, MBG_NBD)
+BGNBD_PARAMS = ("r", "alpha", "a", "b")
+GG_PARAMS = ("p", "q", "v")
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,73 @@ def check_fitted(values: dict[str, float]) -> str | None:
     return f"the fit gave unusable parameters ({', '.join(bad)})" if bad else None
 
 
+@dataclass(frozen=True)
+class FittedModels:
+    """Every frequency model and the spend model, fitted on one sample."""
+
+    frequency: dict[str, BgNbdParams]
+    spend: GammaGammaParams
+
+
+def _frequency_values(params: BgNbdParams) -> dict[str, float]:
+    return {f"{params.model}.{name}": float(getattr(params, name)) for name in BGNBD_PARAMS}
+
+
+def _plausible(predicted: np.ndarray) -> bool:
+    """Predictions a person can use: finite and not negative (a degenerate sample can
+    drive the hypergeometric terms to either)."""
+    return bool(np.isfinite(predicted).all() and (predicted >= 0).all())
+
+
+def fit_frequency_model(
+    x: np.ndarray, t_x: np.ndarray, T: np.ndarray, model: str
+) -> BgNbdParams | str:
+    """One frequency model fitted, or why it cannot be used (the optimiser failed or
+    gave a non-finite or non-positive parameter)."""
+    try:
+        params = fit_bgnbd(x, t_x, T, model)
+    except (ValueError, FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
+        return f"the {model} fit failed ({exc})"
+    return check_fitted(_frequency_values(params)) or params
+
+
+def fit_models(
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    monetary: np.ndarray,
+    models: tuple[str, ...] = FREQUENCY_MODELS,
+) -> FittedModels | str:
+    """Every frequency model and the Gamma-Gamma spend model fitted on the customer
+    summaries, or why the data cannot support them: too few customers, repeat buyers or
+    spenders (``check_fit_possible``), or an optimiser that failed or gave unusable
+    parameters (``check_fitted``). Never raises on data: a model that cannot be fitted
+    says so, and the run goes on with null predictions."""
+    reason = check_fit_possible(x, monetary=monetary)
+    if reason:
+        return reason
+    frequency = {}
+    for model in models:
+        fitted = fit_frequency_model(x, t_x, T, model)
+        if isinstance(fitted, str):
+            return fitted
+        frequency[model] = fitted
+    try:
+        spend = fit_gamma_gamma(x, monetary)
+    except (ValueError, FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
+        return f"the gamma_gamma fit failed ({exc})"
+    reason = check_fitted({f"gamma_gamma.{n}": float(getattr(spend, n)) for n in GG_PARAMS})
+    if reason:
+        return reason
+    # finite parameters can still give NaN on a degenerate sample (every customer alike):
+    # predict once for each distinct history, as the CLV mart will for every customer
+    (ux, ut_x, uT, um), _ = _compress(x, t_x, T, np.nan_to_num(np.asarray(monetary, float)))
+    for model, params in frequency.items():
+        if not _plausible(predicted_clv(params, spend, ux, ut_x, uT, um)):
+            return f"the {model} fit predicts non-finite or negative values for some customers"
+    return FittedModels(frequency, spend)
+
+
 def warn_not_fitted(reason: str) -> None:
     warnings.warn(
         f"CLV model not fitted: {reason}; predictions are null", ClvFitWarning, stacklevel=2
@@ -307,11 +376,12 @@ def backtest(
     reason = check_fit_possible(x)
     for model in models:
         predicted = None
-        if reason:
-            fits[model] = reason
-        else:
-            fits[model] = params = fit_bgnbd(x, t_x, T, model)
-            predicted = expected_purchases(params, holdout_length, x, t_x, T)
+        fits[model] = reason or fit_frequency_model(x, t_x, T, model)
+        if not isinstance(fits[model], str):
+            predicted = expected_purchases(fits[model], holdout_length, x, t_x, T)
+            if not _plausible(predicted):
+                fits[model] = f"the {model} fit predicts non-finite or negative purchases"
+                predicted = None
         for bucket in FREQUENCY_BUCKETS:
             members = buckets == bucket
             if not members.any():

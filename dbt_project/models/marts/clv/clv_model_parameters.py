@@ -56,39 +56,33 @@ def model(dbt, session):
     as_of = build_as_of_date(dbt.config.get("as_of_date"), session)
     unit = f"{dbt.config.get('clv_time_unit_days')} days"
     base = {"time_unit": unit, "calibration_end": as_of, "customers": len(inputs)}
-    reason = clv.check_fit_possible(
-        inputs["frequency"].to_numpy(), monetary=inputs["monetary_value"].to_numpy()
+    x, t_x, T, monetary = (
+        inputs[c].to_numpy(dtype=float) for c in ("frequency", "recency", "t", "monetary_value")
     )
-    if reason:
-        return _not_fitted(base, chosen, reason)
-    x, t_x, T = (inputs[c].to_numpy(dtype=float) for c in ("frequency", "recency", "t"))
-    rows = []
-    for frequency_model in clv.FREQUENCY_MODELS:
-        fit = clv.fit_bgnbd(x, t_x, T, frequency_model)
-        rows += [
-            {
-                "model": frequency_model,
-                "parameter": name,
-                "value": float(getattr(fit, name)),
-                "log_likelihood": fit.log_likelihood,
-                "selected": frequency_model == chosen,
-            }
-            for name in ("r", "alpha", "a", "b")
-        ]
-    gg = clv.fit_gamma_gamma(x, inputs["monetary_value"].to_numpy(dtype=float))
+    fitted = clv.fit_models(x, t_x, T, monetary)
+    if isinstance(fitted, str):
+        return _not_fitted(base, chosen, fitted)
+    rows = [
+        {
+            "model": frequency_model,
+            "parameter": name,
+            "value": float(getattr(params, name)),
+            "log_likelihood": params.log_likelihood,
+            "selected": frequency_model == chosen,
+        }
+        for frequency_model, params in fitted.frequency.items()
+        for name in clv.BGNBD_PARAMS
+    ]
     rows += [
         {
             "model": "gamma_gamma",
             "parameter": name,
-            "value": float(getattr(gg, name)),
-            "log_likelihood": gg.log_likelihood,
+            "value": float(getattr(fitted.spend, name)),
+            "log_likelihood": fitted.spend.log_likelihood,
             "selected": True,
         }
-        for name in ("p", "q", "v")
+        for name in clv.GG_PARAMS
     ]
-    reason = clv.check_fitted({f"{r['model']}.{r['parameter']}": r["value"] for r in rows})
-    if reason:
-        return _not_fitted(base, chosen, reason)
     return _table([{**base, **row, "status": "fitted", "reason": None} for row in rows])
 
 
