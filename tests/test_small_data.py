@@ -27,6 +27,29 @@ def _write_ten_orders(landing: Path) -> None:
         for i in range(10):
             writer.writerow([f"L{i}", f"O{i:02d}", "P1", 1 + i % 2, "9.50"])
         writer.writerow(["L10", "O99", "P1", 1, "9.50"])  # its order never arrives
+    # CRM and social rows of contacts and profiles whose files never arrive
+    orphans = {
+        "crm/interactions": (
+            ["interaction_id", "contact_id", "channel", "occurred_at"],
+            [["I1", "K1", "email", "2024-02-01 10:00:00"], ["I2", "K2", "chat", "2024-03-01"]],
+        ),
+        "crm/survey_responses": (
+            ["response_id", "contact_id", "survey_type", "score", "responded_at"],
+            [["R1", "K1", "nps", "9", "2024-02-02"]],
+        ),
+        "crm/loyalty_events": (
+            ["event_id", "contact_id", "event_type", "points", "occurred_at"],
+            [["E1", "K3", "earn", "50", "2024-02-03"], ["E2", "K3", "redeem", "20", "2024-04-03"]],
+        ),
+        "social/interactions": (
+            ["interaction_id", "profile_id", "interaction_type", "occurred_at"],
+            [["S1", "TW1", "mention", "2024-02-04"]],
+        ),
+    }
+    for entity, (header, rows) in orphans.items():
+        (landing / entity).mkdir(parents=True)
+        with (landing / entity / "export.csv").open("w", newline="") as handle:
+            csv.writer(handle).writerows([header, *rows])
 
 
 def _mart_types(warehouse: Path) -> dict[str, list[tuple[str, str]]]:
@@ -131,6 +154,16 @@ def test_rows_whose_parent_never_arrives_are_kept_and_counted(runs, record_prope
     assert counted["order_lines.order_id"] == (orphan_lines, len(lines))
     # no sales customer file landed: every order that names a customer is unmatched
     assert counted["orders.customer_id"] == (orders_naming_a_customer, orders_naming_a_customer)
+    # every other reference to a parent: no contact or profile file landed, so every row
+    # is unmatched, counted from the files themselves
+    for entity, reference in (
+        ("crm/interactions", "interactions.contact_id"),
+        ("crm/survey_responses", "survey_responses.contact_id"),
+        ("crm/loyalty_events", "loyalty_events.contact_id"),
+        ("social/interactions", "social_interactions.profile_id"),
+    ):
+        rows = len(pd.read_csv(root / "ten" / entity / "export.csv"))
+        assert counted[reference] == (rows, rows), reference
     checks = {e.check_name: e for e in outcomes["ten"].result.get_asset_check_evaluations()}
     warning = checks["unmatched_references_are_reported"]
     assert not warning.passed and warning.severity.value == "WARN"
