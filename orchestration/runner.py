@@ -110,6 +110,7 @@ def execute_job(
     settings = resolve_settings(**config)  # validates before the job starts
 
     from orchestration.definitions import defs
+    from orchestration.defs.automation.sensors import failure_alert, write_alert
 
     job = defs.resolve_job_def(BUILD_JOB)
     if log_file is None:
@@ -131,6 +132,10 @@ def execute_job(
             tags=run_tags(),
             raise_on_error=False,
         )
+        if not result.success:
+            # the run-failure sensor alerts only where the daemon runs (make dagster): a
+            # run from the CLI or cron alerts itself (once per run, whoever is first)
+            write_alert(settings, failure_alert(instance.get_run_by_id(result.run_id), instance))
     close_run_log(result.run_id)
     return RunOutcome(result, settings)
 

@@ -5,6 +5,7 @@ schedule/sensor state persist under one folder (``DAGSTER_HOME``, default
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 import dagster as dg
@@ -40,4 +41,9 @@ def ensure_instance_dir(home: Path) -> Path:
 
 
 def open_instance(home: Path) -> dg.DagsterInstance:
-    return dg.DagsterInstance.from_config(str(ensure_instance_dir(home)))
+    """The instance, its storage created by one process at a time: two runs started
+    together on a new folder would otherwise both create the SQLite tables, and one fails."""
+    folder = ensure_instance_dir(home)
+    with (folder / ".open.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return dg.DagsterInstance.from_config(str(folder))

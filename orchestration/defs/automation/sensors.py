@@ -6,6 +6,7 @@ import json
 import time
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 
@@ -41,8 +42,11 @@ def landing_sensor(context: dg.SensorEvaluationContext):
 
 
 def write_alert(settings: RunSettings, alert: dict) -> None:
-    """Append the alert to ``<reports>/alerts.jsonl`` and POST it to the webhook if set."""
+    """Append the alert to ``<reports>/alerts.jsonl`` and POST it to the webhook if set;
+    a run already alerted (by the CLI that ran it, or the sensor) is not alerted again."""
     settings.alerts_file.parent.mkdir(parents=True, exist_ok=True)
+    if _alerted(settings.alerts_file, alert["run_id"]):
+        return
     with settings.alerts_file.open("a") as handle:
         handle.write(json.dumps(alert) + "\n")
     if settings.alert_webhook_url:
@@ -56,6 +60,13 @@ def write_alert(settings: RunSettings, alert: dict) -> None:
             pass
 
 
+def _alerted(alerts_file: Path, run_id: str) -> bool:
+    if not alerts_file.exists():
+        return False
+    with alerts_file.open() as handle:
+        return any(json.loads(line).get("run_id") == run_id for line in handle if line.strip())
+
+
 def failure_alert(run: dg.DagsterRun, instance: dg.DagsterInstance) -> dict:
     """The failed steps of a run, each with its error's first line."""
     steps = []
@@ -63,6 +74,11 @@ def failure_alert(run: dg.DagsterRun, instance: dg.DagsterInstance) -> dict:
         event = record.get_dagster_event()
         error = event.step_failure_data.error
         steps.append({"step": event.step_key, "error": root_message(error) if error else "failed"})
+    if not steps:  # it failed before or between steps (a resource, the writer lock)
+        for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE):
+            event = record.get_dagster_event()
+            error = getattr(event.event_specific_data, "error", None)
+            steps.append({"step": "run", "error": root_message(error) if error else event.message})
     return {
         "run_id": run.run_id,
         "job": run.job_name,
