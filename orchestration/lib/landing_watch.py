@@ -1,9 +1,10 @@
 """What is new in the landing folder, for the landing sensor: typed, pure, testable.
 
-A file is new when its (path, size, modification time) has not been requested before. A
-file still being written is not picked up: it must be older than ``settle_seconds`` and
-have the size it had at the previous look (an upload that is still growing changes
-size between two ticks).
+A file is new when its (path, size, modification time) has not been requested before and
+its content is not in the loader's manifest already (the files a CLI run or an earlier
+build loaded, before the sensor was switched on). A file still being written is not
+picked up: it must be older than ``settle_seconds`` and have the size it had at the
+previous look (an upload that is still growing changes size between two ticks).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.formats import file_format
+from ingestion.loader import file_checksum
 
 Fingerprint = tuple[int, int]  # size in bytes, modification time in ns
 
@@ -84,3 +86,12 @@ def decide(
         (settled if old_enough and stable else waiting).append(name)
     requested = dict(state.requested) | {name: files[name] for name in settled}
     return Decision(settled, waiting, WatchState(requested, dict(files)))
+
+
+def not_loaded_yet(files: list[str], landing: Path, loaded_checksums: set[str] | None) -> list[str]:
+    """The files whose content the loader has not recorded (``ingest.load_manifest``);
+    all of them when the manifest cannot be read (``None``: no warehouse yet, or a run
+    is writing it, and the run the sensor starts then finds out itself)."""
+    if loaded_checksums is None:
+        return files
+    return [f for f in files if file_checksum(landing / f) not in loaded_checksums]

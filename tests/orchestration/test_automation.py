@@ -4,6 +4,7 @@ transient failure and the alert for a permanent one, on real files and real runs
 import http.server
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -100,6 +101,29 @@ def ten_orders_build(tmp_path_factory):
     outcome = execute_job(landing=root / "landing", warehouse=root / "warehouse.duckdb")
     assert outcome.success
     return root, outcome
+
+
+def test_the_landing_sensor_starts_no_run_for_files_already_loaded(
+    ten_orders_build, tmp_path, monkeypatch
+):
+    root, _ = ten_orders_build
+    landing = tmp_path / "landing"  # the same files the CLI run loaded, new to the sensor
+    shutil.copytree(root / "landing", landing)
+    for path in landing.rglob("*.csv"):
+        _age(path, 120)
+    monkeypatch.setenv("C360_LANDING_DIR", str(landing))
+    monkeypatch.setenv("C360_WAREHOUSE_PATH", str(root / "warehouse.duckdb"))
+    monkeypatch.setenv("C360_SENSOR_SETTLE_SECONDS", "60")
+    runs, skip, cursor = _tick("landing_sensor", None)
+    runs, skip, cursor = _tick("landing_sensor", cursor)  # settled: same size twice
+    assert runs == [] and "already loaded (same content)" in skip
+    # a file with new content starts a run
+    extra = landing / "sales" / "orders" / "orders_0002.csv"
+    extra.write_text("order_id,customer_id,ordered_at\nO77,C1,2024-02-01 10:00:00\n")
+    _age(extra, 120)
+    runs, _, cursor = _tick("landing_sensor", cursor)
+    runs, _, cursor = _tick("landing_sensor", cursor)
+    assert len(runs) == 1 and runs[0].tags["c360/new_files"] == "1"
 
 
 def test_a_partition_backfill_over_three_days_builds_three_snapshots(ten_orders_build):

@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from orchestration.jobs import BUILD_JOB
-from orchestration.lib.landing_watch import WatchState, decide, landed_files
+from orchestration.lib.landing_watch import WatchState, decide, landed_files, not_loaded_yet
 from orchestration.lib.run_logging import root_message
 from orchestration.lib.settings import RunSettings, resolve_settings
+from warehouse.connection import connection
 
 
 @dg.sensor(
@@ -32,13 +34,28 @@ def landing_sensor(context: dg.SensorEvaluationContext):
         settings.sensor_settle_seconds,
     )
     context.update_cursor(decision.state.dumps())
-    if not decision.new_files:
-        waiting = f"; {len(decision.waiting)} still being written" if decision.waiting else ""
-        return dg.SkipReason(f"no new settled files in {settings.landing}{waiting}")
-    return dg.RunRequest(
-        run_key=decision.run_key,
-        tags={"c360/new_files": str(len(decision.new_files))},
+    new_files = not_loaded_yet(
+        decision.new_files, settings.landing, loaded_checksums(settings.warehouse)
     )
+    if not new_files:
+        waiting = f"; {len(decision.waiting)} still being written" if decision.waiting else ""
+        loaded = len(decision.new_files)
+        already = f"; {loaded} settled file(s) already loaded (same content)" if loaded else ""
+        return dg.SkipReason(f"no new settled files in {settings.landing}{waiting}{already}")
+    return dg.RunRequest(run_key=decision.run_key, tags={"c360/new_files": str(len(new_files))})
+
+
+def loaded_checksums(warehouse: Path) -> set[str] | None:
+    """Every file content the loader has recorded, or None when the manifest cannot be
+    read now (no warehouse yet, or a run holds the file)."""
+    if not warehouse.exists():
+        return None
+    try:
+        with connection(warehouse, read_only=True) as con:
+            rows = con.execute("select file_checksum from ingest.load_manifest").fetchall()
+            return {checksum for (checksum,) in rows}
+    except duckdb.Error:
+        return None
 
 
 def write_alert(settings: RunSettings, alert: dict) -> None:
