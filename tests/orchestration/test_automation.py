@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -89,7 +89,9 @@ def test_the_schedules_evaluate_to_runs_of_their_jobs():
     assert build.job_name == BUILD_JOB and request is not None
     snapshot = REPO.get_schedule_def(f"{SNAPSHOT_JOB}_schedule")
     [request] = snapshot.evaluate_tick(
-        dg.build_schedule_context(scheduled_execution_time=datetime(2024, 7, 2, 4, 0))
+        dg.build_schedule_context(
+            scheduled_execution_time=datetime(2024, 7, 2, 4, 0), repository_def=REPO
+        )
     ).run_requests
     assert request.partition_key == "2024-07-01"  # yesterday's snapshot
 
@@ -124,6 +126,36 @@ def test_the_landing_sensor_starts_no_run_for_files_already_loaded(
     runs, _, cursor = _tick("landing_sensor", cursor)
     runs, _, cursor = _tick("landing_sensor", cursor)
     assert len(runs) == 1 and runs[0].tags["c360/new_files"] == "1"
+
+
+def test_snapshot_days_after_the_as_of_date_are_skipped_not_failed(ten_orders_build, monkeypatch):
+    root, outcome = ten_orders_build
+    warehouse = root / "warehouse.duckdb"
+    monkeypatch.setenv("C360_WAREHOUSE_PATH", str(warehouse))
+    with connection(warehouse, read_only=True) as con:
+        (as_of,) = con.execute(
+            "select max(as_of_date) from marts.fct_customer_lifecycle_history"
+        ).fetchone()
+    schedule = REPO.get_schedule_def(f"{SNAPSHOT_JOB}_schedule")
+
+    def tick(day):  # the schedule fires at 04:00 the next day for that day
+        moment = datetime.combine(day + timedelta(days=1), datetime.min.time()).replace(hour=4)
+        context = dg.build_schedule_context(scheduled_execution_time=moment, repository_def=REPO)
+        return schedule.evaluate_tick(context)
+
+    [request] = tick(as_of).run_requests
+    assert request.partition_key == as_of.isoformat()
+    later = tick(as_of + timedelta(days=1))
+    assert not later.run_requests and "after the warehouse's as-of date" in later.skip_message
+    # a backfill reaching past the as-of date: that day's run succeeds and writes nothing
+    job = defs.resolve_job_def(SNAPSHOT_JOB)
+    with open_instance(outcome.settings.dagster_home) as instance:
+        result = job.execute_in_process(
+            partition_key=(as_of + timedelta(days=30)).isoformat(),
+            instance=instance,
+            run_config={"resources": {"c360": {"config": {"warehouse_path": str(warehouse)}}}},
+        )
+    assert result.success and result.get_asset_materialization_events() == []
 
 
 def test_a_partition_backfill_over_three_days_builds_three_snapshots(ten_orders_build):

@@ -1,12 +1,14 @@
 """Point-in-time snapshots partitioned by as-of day."""
 
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from orchestration.defs.ingestion.assets import WAREHOUSE_POOL
 from orchestration.jobs import DAILY_SNAPSHOT, snapshot_job
-from orchestration.lib.settings import C360Settings
+from orchestration.lib.settings import C360Settings, resolve_settings
 from warehouse.connection import connection
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2020-01-01", end_offset=0)
@@ -21,18 +23,31 @@ create table if not exists marts.fct_lifecycle_stage_daily (
 """
 
 
+def history_as_of(con) -> date | None:
+    """The as-of date of the lifecycle history the warehouse holds (None before a build)."""
+    has_history = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'marts' and table_name = 'fct_customer_lifecycle_history'"
+    ).fetchone()[0]
+    if not has_history:
+        return None
+    return con.execute(
+        "select max(as_of_date) from marts.fct_customer_lifecycle_history"
+    ).fetchone()[0]
+
+
+def after_as_of(day: date, as_of: date) -> str:
+    return f"{day} is after the warehouse's as-of date {as_of}: nothing is known about it yet"
+
+
 def write_stage_counts(con, day: date) -> int:
     """Replace ``day``'s rows: customers per stage whose interval covers the day
     (``valid_from <= day < valid_to``, open intervals running to the as-of date)."""
-    (as_of,) = con.execute(
-        "select max(as_of_date) from marts.fct_customer_lifecycle_history"
-    ).fetchone()
+    as_of = history_as_of(con)
     if as_of is None:
         raise dg.Failure("marts.fct_customer_lifecycle_history is empty: run the build first")
     if day > as_of:
-        raise dg.Failure(
-            f"{day} is after the warehouse's as-of date {as_of}: nothing is known about it yet"
-        )
+        raise dg.Failure(after_as_of(day, as_of))
     con.execute(SNAPSHOT_DDL)
     con.execute("begin transaction")
     try:
@@ -66,20 +81,51 @@ def write_stage_counts(con, day: date) -> int:
     group_name="snapshots",
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
+    output_required=False,
 )
 def fct_lifecycle_stage_daily(context: dg.AssetExecutionContext, c360: C360Settings):
     """One row per as-of day and lifecycle stage: how many customers were in the stage
     that day, from the lifecycle history. Partitioned by day; a backfill over a range
-    builds each day. Published with the marts at the next build."""
+    builds each day, and skips (materialises nothing, fails nothing) a day after the
+    warehouse's as-of date. Published with the marts at the next build."""
     day = date.fromisoformat(context.partition_key)
     with connection(c360.resolve().warehouse) as con:
+        as_of = history_as_of(con)
+        if as_of is not None and day > as_of:
+            context.log.info(f"Skipped: {after_as_of(day, as_of)}.")
+            return
         customers = write_stage_counts(con, day)
-    return dg.MaterializeResult(metadata={"snapshot_date": str(day), "customers": customers})
+    yield dg.MaterializeResult(metadata={"snapshot_date": str(day), "customers": customers})
 
 
-snapshot_schedule = dg.build_schedule_from_partitioned_job(
-    snapshot_job, name=f"{snapshot_job.name}_schedule", hour_of_day=4
+@dg.schedule(
+    job=snapshot_job,
+    cron_schedule="0 4 * * *",
+    execution_timezone="UTC",
+    name=f"{snapshot_job.name}_schedule",
+    description="Daily at 04:00 UTC: yesterday's snapshot, skipped with the reason while "
+    "yesterday is after the warehouse's as-of date.",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
 )
+def snapshot_schedule(context: dg.ScheduleEvaluationContext):
+    day = (context.scheduled_execution_time - timedelta(days=1)).date()
+    as_of = warehouse_as_of(resolve_settings().warehouse)
+    if as_of is not None and day > as_of:
+        return dg.SkipReason(after_as_of(day, as_of))
+    return dg.RunRequest(partition_key=day.isoformat(), run_key=day.isoformat())
+
+
+def warehouse_as_of(warehouse: Path) -> date | None:
+    """The history's as-of date, or None when the warehouse cannot be read now (not
+    built yet, or a run writing it): the run then finds out itself."""
+    if not warehouse.exists():
+        return None
+    try:
+        with connection(warehouse, read_only=True) as con:
+            return history_as_of(con)
+    except duckdb.Error:
+        return None
+
 
 defs = dg.Definitions(
     assets=[fct_lifecycle_stage_daily], jobs=[snapshot_job], schedules=[snapshot_schedule]
