@@ -135,7 +135,7 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     ``_landed_rejects`` with their line number and DuckDB's message.
     """
     delimiter = "\t" if is_tab_separated(path) else ","
-    physical_lines = count_physical_lines(path)
+    physical_line_count = count_physical_lines(path)
     header = _read_csv_header(path, delimiter)
     names = [column_name(h, f"unnamed_{i + 1}") for i, h in enumerate(header)]
     columns = "{" + ", ".join(f"{sql_str(f'c{i}')}: 'VARCHAR'" for i in range(len(names))) + "}"
@@ -157,44 +157,49 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
                 header = true, auto_detect = false, columns = {columns},
                 delim = {sql_str(delimiter)}, quote = '"', escape = '"',
                 compression = {_compression(path)},
-                strict_mode = true, store_rejects = true,
+                max_line_size = {MAX_LINE_BYTES}, strict_mode = true, store_rejects = true,
                 rejects_table = '_rejects', rejects_scan = '_reject_scans')
             """
         )
     except duckdb.Error as exc:
         raise FileRejected("readable", f"the file cannot be parsed as CSV: {exc}") from exc
     accepted = con.execute("select count(*) from _parsed").fetchone()[0]
+    rejected = con.execute("select count(distinct line) from _rejects").fetchone()[0]
+    records = accepted + rejected
+    _map_record_lines(con, path, delimiter, records, physical_line_count)
+    # each broken line at the physical line it starts on (DuckDB's own count otherwise)
     con.execute(
         """
         create temp table _rejected_lines as
-        select line, string_agg(distinct error_type, '; ') as error_type,
-               first(error_message) as error_message, first(csv_line) as record
-        from _rejects group by line
+        select rejected.line as reader_line, coalesce(lines.line, rejected.line) as line,
+               error_type, error_message, record
+        from (
+            select line, string_agg(distinct error_type, '; ') as error_type,
+                   first(error_message) as error_message, first(csv_line) as record
+            from _rejects group by line
+        ) as rejected
+        left join _record_lines as lines on rejected.line = lines.reader_line
         """
     )
-    rejected = con.execute("select count(*) from _rejected_lines").fetchone()[0]
-    _check_encoding(con, accepted + rejected)
+    _check_encoding(con, records)
     _check_unclosed_quote(con)
-    last_line = accepted + rejected + 1
+    last_record, last_line = con.execute(
+        "select reader_line, line from _record_lines order by reader_line desc limit 1"
+    ).fetchone() or (records + 1, records + 1)
     if (
         rejected
         and not _ends_with_newline(path)
-        and con.execute("select max(line) from _rejected_lines").fetchone()[0] == last_line
+        and con.execute("select max(reader_line) from _rejected_lines").fetchone()[0] == last_record
     ):
         raise FileRejected(
             "complete",
             f"the file is truncated: line {last_line} is cut off and the file does not end "
             "with a newline",
-            rows_landed=accepted + rejected,
+            rows_landed=records,
         )
-    _map_record_lines(con, path, delimiter, accepted + rejected, physical_lines)
     con.execute(
-        """
-        create temp table _landed_rejects as
-        select lines.line as _row_number, error_type, error_message, record
-        from _rejected_lines as rejected
-        inner join _record_lines as lines on rejected.line = lines.reader_line
-        """
+        "create temp table _landed_rejects as "
+        "select line as _row_number, error_type, error_message, record from _rejected_lines"
     )
     # _parsed keeps file order (DuckDB preserves insertion order), so its rowid is the
     # ordinal of the accepted record; pair it with the records that were not rejected.
@@ -205,7 +210,8 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         with accepted_lines as (
             select line, row_number() over (order by reader_line) - 1 as ordinal
             from _record_lines
-            anti join _rejected_lines as rejected on rejected.line = _record_lines.reader_line
+            anti join _rejected_lines as rejected
+                on rejected.reader_line = _record_lines.reader_line
         )
         select {select_cols}, a.line as _row_number
         from (select rowid as ordinal, * from _parsed) as p
@@ -275,14 +281,18 @@ def _check_unclosed_quote(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _map_record_lines(
-    con: duckdb.DuckDBPyConnection, path: Path, delimiter: str, records: int, physical_lines: int
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    delimiter: str,
+    records: int,
+    physical_line_count: int,
 ) -> None:
     """``_record_lines``: each record's line in DuckDB's count (``reader_line``) and the
     physical line it starts on (``line``). DuckDB counts blank lines but not the line
     breaks inside a quoted value, so the two differ after either; only then is the file
     read again to pair them."""
     con.execute("drop table if exists _record_lines")
-    if physical_lines == records + 1:
+    if physical_line_count == records + 1:
         con.execute(
             f"create temp table _record_lines as "
             f"select range as reader_line, range as line from range(2, {records + 2})"
@@ -306,7 +316,8 @@ def _hold_back_repeated_headers(
     if not named:
         return
     repeats = " and ".join(
-        f"lower(trim({ident(n)})) = {sql_str(h.strip().lower())}" for n, h in named
+        f"lower(trim(replace({ident(n)}, chr(65279), ''))) = {sql_str(h.strip().lower())}"
+        for n, h in named
     )
     con.execute(
         f"""
@@ -467,8 +478,15 @@ def land_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         raise FileRejected("readable", f"the file is not a readable Parquet file: {exc}") from exc
     originals = [row[0] for row in described]
     names = [column_name(n, n) for n in originals]
+    nested = [
+        name
+        for name, (_, data_type, *_) in zip(names, described, strict=True)
+        if data_type.startswith(("STRUCT", "MAP", "UNION")) or data_type.endswith("]")
+    ]
+    # a struct, list or map is kept as JSON text (in _extra under an unknown name)
     select_cols = ", ".join(
-        f"cast({ident(o)} as varchar) as {ident(n)}" for o, n in zip(originals, names, strict=True)
+        f"cast({f'to_json({ident(o)})' if n in nested else ident(o)} as varchar) as {ident(n)}"
+        for o, n in zip(originals, names, strict=True)
     )
     try:
         con.execute(
@@ -486,11 +504,6 @@ def land_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         "error_message varchar, record varchar)"
     )
     # a struct, list or map column holds no single value in any row
-    nested = [
-        name
-        for name, (_, data_type, *_) in zip(names, described, strict=True)
-        if data_type.startswith(("STRUCT", "MAP", "UNION")) or data_type.endswith("]")
-    ]
     con.execute("create temp table _landed_nested (_row_number bigint, column_name varchar)")
     for name in nested:
         con.execute(

@@ -512,7 +512,12 @@ def forget(
             settings.exports,
             Path(receipt["receipt"]),
             person,
-            scanned=[settings.reports, settings.dagster_home],
+            scanned=[
+                settings.reports,
+                settings.exports,
+                settings.serving.parent,
+                settings.dagster_home,
+            ],
             landing=settings.landing,
         )
     finally:

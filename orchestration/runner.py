@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.jobs import BUILD_JOB
+from orchestration.lib.alerts import failure_alert, write_alert
 from orchestration.lib.dead_runs import close_dead_runs, run_tags
 from orchestration.lib.instance import open_instance
 from orchestration.lib.run_logging import close_run_log, root_message
@@ -110,7 +111,6 @@ def execute_job(
     settings = resolve_settings(**config)  # validates before the job starts
 
     from orchestration.definitions import defs
-    from orchestration.defs.automation.sensors import failure_alert, write_alert
 
     job = defs.resolve_job_def(BUILD_JOB)
     if log_file is None:

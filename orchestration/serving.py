@@ -235,9 +235,10 @@ def _full_names_query(con: duckdb.DuckDBPyConnection) -> str | None:
     ).fetchone()[0]
     if not has_names:
         return None
+    # two words at least: a one-word value ("Test", "Unknown") may be anything else too
     return (
         "select distinct full_name from marts.dim_customer_360 "
-        "where full_name is not null and length(trim(full_name)) > 0"
+        "where trim(full_name) like '% %'"
     )
 
 

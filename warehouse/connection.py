@@ -70,3 +70,16 @@ def connection(path: Path | str, read_only: bool = False):
         yield con
     finally:
         con.close()
+
+
+def read_if_free(path: Path | str, sql: str) -> list[tuple] | None:
+    """The rows of ``sql`` over the DuckDB file at ``path``, or None when it cannot be read
+    now (not created yet, or another process is writing it): for sensors and schedules,
+    which then leave the question to the run they start."""
+    if not Path(path).exists():
+        return None
+    try:
+        with connection(path, read_only=True) as con:
+            return con.execute(sql).fetchall()
+    except duckdb.Error:
+        return None

@@ -94,4 +94,11 @@ def not_loaded_yet(files: list[str], landing: Path, loaded_checksums: set[str] |
     is writing it, and the run the sensor starts then finds out itself)."""
     if loaded_checksums is None:
         return files
-    return [f for f in files if file_checksum(landing / f) not in loaded_checksums]
+    return [f for f in files if _checksum(landing / f) not in loaded_checksums]
+
+
+def _checksum(path: Path) -> str | None:
+    try:
+        return file_checksum(path)
+    except OSError:  # gone since it was listed: the run it would start finds out
+        return None

@@ -516,3 +516,20 @@ def test_a_repeated_header_and_a_column_named_like_the_line_number_are_not_data(
         ).fetchall() == [("o1", 2, "70"), ("o2", 4, "80")]
     [(_, line, _, rule, reason)] = _quarantine(tmp_path)
     assert (line, rule) == (3, "well_formed_line") and reason.startswith("REPEATED HEADER")
+
+
+def test_a_cut_off_last_line_after_a_blank_line_rejects_the_file_naming_its_line(tmp_path):
+    _land(tmp_path / "landing", "orders.csv", HEADER + "o1,c1,2024-01-01,completed\n\no2,c1,20")
+    [result] = _load(tmp_path).files
+    assert result.status == "rejected" and "line 4 is cut off" in result.error
+
+
+def test_a_repeated_header_with_a_byte_order_mark_is_held_back(tmp_path):
+    # two Excel exports concatenated: the second one's header starts with U+FEFF
+    content = (
+        HEADER + "o1,c1,2024-01-01,completed\n\ufeff" + HEADER + "o2,c1,2024-01-02,completed\n"
+    )
+    _land(tmp_path / "landing", "orders.csv", content)
+    [result] = _load(tmp_path).files
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
+    assert _quarantine(tmp_path)[0][1:4] == (3, None, "well_formed_line")

@@ -1,15 +1,14 @@
 """Point-in-time snapshots partitioned by as-of day."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from orchestration.defs.ingestion.assets import WAREHOUSE_POOL
 from orchestration.jobs import DAILY_SNAPSHOT, snapshot_job
 from orchestration.lib.settings import C360Settings, resolve_settings
-from warehouse.connection import connection
+from warehouse.connection import connection, read_if_free
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2020-01-01", end_offset=0)
 
@@ -108,7 +107,8 @@ def fct_lifecycle_stage_daily(context: dg.AssetExecutionContext, c360: C360Setti
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 def snapshot_schedule(context: dg.ScheduleEvaluationContext):
-    day = (context.scheduled_execution_time - timedelta(days=1)).date()
+    fired = context.scheduled_execution_time or datetime.now(UTC)  # None when run by hand
+    day = (fired - timedelta(days=1)).date()
     as_of = warehouse_as_of(resolve_settings().warehouse)
     if as_of is not None and day > as_of:
         return dg.SkipReason(after_as_of(day, as_of))
@@ -118,13 +118,11 @@ def snapshot_schedule(context: dg.ScheduleEvaluationContext):
 def warehouse_as_of(warehouse: Path) -> date | None:
     """The history's as-of date, or None when the warehouse cannot be read now (not
     built yet, or a run writing it): the run then finds out itself."""
-    if not warehouse.exists():
-        return None
-    try:
-        with connection(warehouse, read_only=True) as con:
-            return history_as_of(con)
-    except duckdb.Error:
-        return None
+    rows = read_if_free(
+        warehouse,
+        "select max(as_of_date) from marts.fct_customer_lifecycle_history",
+    )
+    return rows[0][0] if rows else None
 
 
 defs = dg.Definitions(
