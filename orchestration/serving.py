@@ -236,10 +236,7 @@ def _full_names_query(con: duckdb.DuckDBPyConnection) -> str | None:
     if not has_names:
         return None
     # two words at least: a one-word value ("Test", "Unknown") may be anything else too
-    return (
-        "select distinct full_name from marts.dim_customer_360 "
-        "where trim(full_name) like '% %'"
-    )
+    return "select distinct full_name from marts.dim_customer_360 where trim(full_name) like '% %'"
 
 
 def export_parquet(serving: Path, exports: Path, run_id: str, keep: int = 3) -> Path:
