@@ -14,6 +14,9 @@ import yaml
 
 INGESTION_DIR = Path(__file__).resolve().parent
 
+# The text encodings a contract may declare (DuckDB's reader reads them natively).
+ENCODINGS = ("utf-8", "utf-16", "latin-1")
+
 # Contract type -> DuckDB type. Money is DECIMAL so sums reconcile to the cent.
 DUCKDB_TYPES: dict[str, str] = {
     "varchar": "VARCHAR",
@@ -66,6 +69,9 @@ class Contract:
     # columns whose latest value, over every contract, is the as-of date of a run that is
     # not given one (see ingestion.as_of)
     as_of_event_times: tuple[str, ...] = ()
+    # how the entity's text files are written, when not UTF-8 with commas (tabs for .tsv)
+    encoding: str = "utf-8"
+    delimiter: str | None = None
 
     @property
     def name(self) -> str:
@@ -110,6 +116,12 @@ def _parse(source: str, path: Path) -> Contract:
     for column in spec.get("as_of_event_times", []):
         if column not in names:
             raise ValueError(f"{path}: as-of event time column {column!r} is not declared")
+    encoding = spec.get("encoding", "utf-8")
+    if encoding not in ENCODINGS:
+        raise ValueError(f"{path}: encoding must be one of {', '.join(ENCODINGS)}")
+    delimiter = spec.get("delimiter")
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise ValueError(f"{path}: delimiter must be one character (not a quote or newline)")
     return Contract(
         source=source,
         entity=spec["entity"],
@@ -120,6 +132,8 @@ def _parse(source: str, path: Path) -> Contract:
         row_rules=tuple(RowRule(**r) for r in spec.get("row_rules", [])),
         freshness_hours=spec.get("freshness_hours"),
         as_of_event_times=tuple(spec.get("as_of_event_times", [])),
+        encoding=encoding,
+        delimiter=delimiter,
     )
 
 

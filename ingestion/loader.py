@@ -49,7 +49,7 @@ from ingestion.contract_sql import (
 )
 from ingestion.contracts import Contract, load_contracts
 from ingestion.formats import file_format
-from ingestion.readers import READERS, FileRejected
+from ingestion.readers import READERS, FileRejected, TextFormat
 from ingestion.sql import ident
 from warehouse.faults import crash_point
 
@@ -212,7 +212,7 @@ def _read_and_check(
     whole file is unusable. Leaves ``_checked`` for the write step."""
     if path.stat().st_size == 0:
         raise FileRejected("not_empty", "the file is empty (0 bytes)", rows_landed=0)
-    names = READERS[file_format(path)](con, path)
+    names = READERS[file_format(path)](con, path, TextFormat(contract.encoding, contract.delimiter))
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise FileRejected(
@@ -224,7 +224,8 @@ def _read_and_check(
             (d for d in (";", "|", "\t") if len(names) == 1 and d in names[0]), None
         )
         hint = (
-            f" (fields must be separated by commas, not {other_delimiter!r})"
+            f" (fields must be separated by commas, not {other_delimiter!r}, unless the "
+            f"contract declares delimiter: {other_delimiter!r})"
             if other_delimiter
             else ""
         )

@@ -12,12 +12,19 @@ import csv
 import gzip
 import os
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from ingestion.formats import is_tab_separated
 from ingestion.sql import file_path, ident, sql_str
+
+# what a message about an undeclared encoding or delimiter tells the user to do
+DECLARE = (
+    "; declare the file's encoding (utf-16, latin-1) or delimiter in its entity's contract "
+    "(ingestion/<source>/contracts/<entity>.yml: encoding, delimiter)"
+)
 
 
 class FileRejected(Exception):
@@ -52,18 +59,35 @@ def _compression(path: Path) -> str:
     return "'gzip'" if path.name.lower().endswith(".gz") else "'none'"
 
 
-def _open_text(path: Path, errors: str = "strict"):
+@dataclass(frozen=True)
+class TextFormat:
+    """How a text file is written, as its contract declares it (``encoding``,
+    ``delimiter``): UTF-8 and commas (tabs for ``.tsv``) unless it says otherwise."""
+
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+
+    def delimiter_of(self, path: Path) -> str:
+        return self.delimiter or ("\t" if is_tab_separated(path) else ",")
+
+
+# DuckDB's name of an encoding -> Python's codec; utf-8-sig: a byte-order mark (Excel
+# writes one) is not part of the first column name
+PYTHON_CODECS = {"utf-8": "utf-8-sig", "utf-16": "utf-16", "latin-1": "latin-1"}
+
+
+def _open_text(path: Path, errors: str = "strict", encoding: str = "utf-8"):
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    # utf-8-sig: a byte-order mark (Excel writes one) is not part of the first column name
-    return opener(path, "rt", encoding="utf-8-sig", errors=errors, newline="")
+    return opener(path, "rt", encoding=PYTHON_CODECS[encoding], errors=errors, newline="")
 
 
-def _ends_with_newline(path: Path) -> bool:
+def _ends_with_newline(path: Path, encoding: str = "utf-8") -> bool:
     if path.name.lower().endswith(".gz"):
         return True  # a truncated gzip stream fails to decompress instead
+    width = 2 if encoding == "utf-16" else 1
     with path.open("rb") as handle:
-        handle.seek(-1, os.SEEK_END)
-        return handle.read(1) in (b"\n", b"\r")
+        handle.seek(-width, os.SEEK_END)
+        return handle.read(width).replace(b"\x00", b"") in (b"\n", b"\r")
 
 
 def count_physical_lines(path: Path) -> int:
@@ -84,25 +108,27 @@ def count_physical_lines(path: Path) -> int:
     return lines + (last != b"\n")
 
 
-def _read_csv_header(path: Path, delimiter: str) -> list[str]:
+def _read_csv_header(path: Path, delimiter: str, encoding: str = "utf-8") -> list[str]:
     try:
         # invalid bytes further down are DuckDB's to find, line by line: only the header's
         # own are fatal (Python decodes ahead in blocks, so strict decoding would reject
         # the file for a bad byte on line 100)
-        with _open_text(path, errors="replace") as handle:
+        with _open_text(path, errors="replace", encoding=encoding) as handle:
             header = next(csv.reader(handle, delimiter=delimiter), None)
     except (OSError, EOFError) as exc:
         raise FileRejected("readable", f"the file cannot be read: {exc}") from exc
     except csv.Error as exc:  # a header field past the csv module's limit (128 KiB)
         raise FileRejected("readable", f"the header line cannot be read: {exc}") from exc
     if header and any("\ufffd" in h for h in header):
-        raise FileRejected("decodable", "the header line is not valid UTF-8")
+        raise FileRejected("decodable", f"the header line is not valid {encoding.upper()}{DECLARE}")
     if not header or all(not h.strip() for h in header):
         raise FileRejected("not_empty", "the file is empty (no header line)")
     return header
 
 
-def _record_lines(path: Path, delimiter: str) -> tuple[list[int], list[int]]:
+def _record_lines(
+    path: Path, delimiter: str, encoding: str = "utf-8"
+) -> tuple[list[int], list[int]]:
     """For each record after the header, DuckDB's line number (records and blank lines
     counted, a quoted line break not) and the physical line it starts on."""
     reader_lines: list[int] = []
@@ -111,7 +137,7 @@ def _record_lines(path: Path, delimiter: str) -> tuple[list[int], list[int]]:
     # it is restored: the header reader relies on it)
     limit = csv.field_size_limit(2**31 - 1)
     try:
-        with _open_text(path, errors="replace") as handle:
+        with _open_text(path, errors="replace", encoding=encoding) as handle:
             reader = csv.reader(handle, delimiter=delimiter)
             reader_line, previous = 0, 0
             try:
@@ -128,15 +154,17 @@ def _record_lines(path: Path, delimiter: str) -> tuple[list[int], list[int]]:
     return reader_lines, physical_lines
 
 
-def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+def land_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, text: TextFormat = TextFormat()
+) -> list[str]:
     """Land a CSV as ``_landed`` (all text, plus ``_row_number`` = physical line number).
 
     Structural errors (too many or too few fields, unterminated quotes) become rows in
     ``_landed_rejects`` with their line number and DuckDB's message.
     """
-    delimiter = "\t" if is_tab_separated(path) else ","
+    delimiter = text.delimiter_of(path)
     physical_line_count = count_physical_lines(path)
-    header = _read_csv_header(path, delimiter)
+    header = _read_csv_header(path, delimiter, text.encoding)
     names = [column_name(h, f"unnamed_{i + 1}") for i, h in enumerate(header)]
     columns = "{" + ", ".join(f"{sql_str(f'c{i}')}: 'VARCHAR'" for i in range(len(names))) + "}"
     for table in (
@@ -156,7 +184,7 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
             select * from read_csv({file_path(path)},
                 header = true, auto_detect = false, columns = {columns},
                 delim = {sql_str(delimiter)}, quote = '"', escape = '"',
-                compression = {_compression(path)},
+                compression = {_compression(path)}, encoding = {sql_str(text.encoding)},
                 max_line_size = {MAX_LINE_BYTES}, strict_mode = true, store_rejects = true,
                 rejects_table = '_rejects', rejects_scan = '_reject_scans')
             """
@@ -166,7 +194,7 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     accepted = con.execute("select count(*) from _parsed").fetchone()[0]
     rejected = con.execute("select count(distinct line) from _rejects").fetchone()[0]
     records = accepted + rejected
-    _map_record_lines(con, path, delimiter, records, physical_line_count)
+    _map_record_lines(con, path, text, records, physical_line_count)
     # each broken line at the physical line it starts on (DuckDB's own count otherwise)
     con.execute(
         """
@@ -181,14 +209,14 @@ def land_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         left join _record_lines as lines on rejected.line = lines.reader_line
         """
     )
-    _check_encoding(con, records)
+    _check_encoding(con, records, text.encoding)
     _check_unclosed_quote(con)
     last_record, last_line = con.execute(
         "select reader_line, line from _record_lines order by reader_line desc limit 1"
     ).fetchone() or (records + 1, records + 1)
     if (
         rejected
-        and not _ends_with_newline(path)
+        and not _ends_with_newline(path, text.encoding)
         and con.execute("select max(reader_line) from _rejected_lines").fetchone()[0] == last_record
     ):
         raise FileRejected(
@@ -246,7 +274,7 @@ MAX_READ_LINE_BYTES = 64 << 20
 MAX_UNDECODABLE_SHARE = 0.01
 
 
-def _check_encoding(con: duckdb.DuckDBPyConnection, records: int) -> None:
+def _check_encoding(con: duckdb.DuckDBPyConnection, records: int, encoding: str) -> None:
     """Lines with invalid UTF-8 are quarantined like any broken line when they are
     isolated; a file where they are common is rejected, since it is in another encoding."""
     bad, first = con.execute(
@@ -255,8 +283,8 @@ def _check_encoding(con: duckdb.DuckDBPyConnection, records: int) -> None:
     if bad and bad > records * MAX_UNDECODABLE_SHARE:
         raise FileRejected(
             "decodable",
-            f"the file is not valid UTF-8: {bad} of {records} lines hold invalid bytes (first "
-            f"on line {first}), so it is in another encoding; re-export it as UTF-8",
+            f"the file is not valid {encoding.upper()}: {bad} of {records} lines hold invalid "
+            f"bytes (first on line {first}), so it is in another encoding{DECLARE}",
         )
 
 
@@ -283,7 +311,7 @@ def _check_unclosed_quote(con: duckdb.DuckDBPyConnection) -> None:
 def _map_record_lines(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    delimiter: str,
+    text: TextFormat,
     records: int,
     physical_line_count: int,
 ) -> None:
@@ -298,7 +326,7 @@ def _map_record_lines(
             f"select range as reader_line, range as line from range(2, {records + 2})"
         )
         return
-    reader_lines, physical_lines = _record_lines(path, delimiter)
+    reader_lines, physical_lines = _record_lines(path, text.delimiter_of(path), text.encoding)
     if len(reader_lines) != records:  # the two parsers disagree: keep DuckDB's count
         reader_lines = physical_lines = list(range(2, records + 2))
     con.execute(
@@ -331,17 +359,21 @@ def _hold_back_repeated_headers(
     con.execute(f"delete from _landed where {repeats}")
 
 
-def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+def land_jsonl(
+    con: duckdb.DuckDBPyConnection, path: Path, text: TextFormat = TextFormat()
+) -> list[str]:
     """Land JSON Lines as ``_landed``: keys matched case-insensitively, values as text."""
     for table in ("_lines", "_landed", "_landed_rejects", "_landed_nested"):
         con.execute(f"drop table if exists {table}")
     if path.name.lower().endswith(".gz"):
         count_physical_lines(path)  # a truncated stream rejects the file
     try:
-        with _open_text(path) as handle:
+        with _open_text(path, encoding=text.encoding) as handle:
             handle.read(1 << 16)
     except UnicodeDecodeError as exc:
-        raise FileRejected("decodable", f"the file is not valid UTF-8 ({exc.reason})") from exc
+        raise FileRejected(
+            "decodable", f"the file is not valid {text.encoding.upper()} ({exc.reason}){DECLARE}"
+        ) from exc
     except (OSError, EOFError) as exc:
         raise FileRejected("readable", f"the file cannot be read: {exc}") from exc
     try:
@@ -353,6 +385,7 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
             from read_csv({file_path(path)}, header = false, auto_detect = false,
                  columns = {{'line': 'VARCHAR'}}, delim = '\x1f', quote = '', escape = '',
                  compression = {_compression(path)}, max_line_size = {MAX_READ_LINE_BYTES},
+                 encoding = {sql_str(text.encoding)},
                  strict_mode = false, ignore_errors = false)
             """
         )
@@ -395,7 +428,7 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     )
     last = con.execute("select max(_row_number) from _lines").fetchone()[0]
     last_bad = con.execute("select max(_row_number) from _landed_rejects").fetchone()[0]
-    if last_bad == last and not _ends_with_newline(path):
+    if last_bad == last and not _ends_with_newline(path, text.encoding):
         raise FileRejected(
             "complete",
             f"the file is truncated: line {last} is cut off and the file does not end with a "
@@ -467,7 +500,10 @@ def land_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     return list(by_lower)
 
 
-def land_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+def land_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, text: TextFormat = TextFormat()
+) -> list[str]:
+    """Land a Parquet file as ``_landed``: its own types decide (``text`` does not apply)."""
     for table in ("_landed", "_landed_rejects", "_landed_nested"):
         con.execute(f"drop table if exists {table}")
     try:

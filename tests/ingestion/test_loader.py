@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -533,3 +534,37 @@ def test_a_repeated_header_with_a_byte_order_mark_is_held_back(tmp_path):
     [result] = _load(tmp_path).files
     assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
     assert _quarantine(tmp_path)[0][1:4] == (3, None, "well_formed_line")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "codec"),
+    [("latin-1", ";", "latin-1"), ("utf-16", ",", "utf-16"), ("utf-8", "|", "utf-8")],
+)
+def test_a_contract_declares_its_files_encoding_and_delimiter(tmp_path, encoding, delimiter, codec):
+    # what Excel and many CRMs write: Latin-1 or UTF-16, semicolons where commas are decimals
+    rows = [
+        "o1,café,2024-01-01,completed",
+        "o2,Zoë,2024-01-02,bogus",
+        "",
+        "o3,c3,2024-01-03,refunded",
+    ]
+    text = (HEADER + "\n".join(rows) + "\n").replace(",", delimiter)
+    _land(tmp_path / "landing", "orders.csv", text.encode(codec))
+    declared = replace(ORDERS, encoding=encoding, delimiter=delimiter)
+    with connection(tmp_path / "w.duckdb") as con:
+        [result] = load_landing(con, tmp_path / "landing", "b1", [declared]).files
+        loaded = con.execute(
+            "select order_id, customer_id, _row_number from raw.sales__orders order by 1"
+        ).fetchall()
+    assert (result.status, result.rows_loaded, result.rows_quarantined) == ("loaded", 2, 1)
+    assert loaded == [("o1", "café", 2), ("o3", "c3", 5)]
+    assert _quarantine(tmp_path)[0][1:4] == (3, "status", "accepted_values")
+
+
+def test_an_undeclared_encoding_or_delimiter_is_rejected_saying_what_to_declare(tmp_path):
+    latin = (HEADER + "o1,café,2024-01-01,completed\n").encode("latin-1")
+    _land(tmp_path / "landing", "latin.csv", latin)
+    _land(tmp_path / "landing", "semicolons.csv", HEADER.replace(",", ";") + "o1;c1;2024-01-01\n")
+    errors = {Path(f.file).name: f.error for f in _load(tmp_path).files}
+    assert "declare the file's encoding" in errors["latin.csv"]
+    assert "unless the contract declares delimiter: ';'" in errors["semicolons.csv"]
