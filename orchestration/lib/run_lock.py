@@ -13,7 +13,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,8 +45,15 @@ class WriterLock:
         self.path = lock_path(warehouse)
         self._fd: int | None = None
 
-    def acquire(self, run_id: str, wait_seconds: float = 0.0, poll_seconds: float = 0.5) -> None:
-        """Take the lock, waiting up to ``wait_seconds``; raise ``WarehouseBusy`` after."""
+    def acquire(
+        self,
+        run_id: str,
+        wait_seconds: float = 0.0,
+        poll_seconds: float = 0.5,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
+        """Take the lock, waiting up to ``wait_seconds``; raise ``WarehouseBusy`` after.
+        ``on_wait`` hears once who holds it, when this run starts waiting."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + wait_seconds
@@ -61,6 +68,9 @@ class WriterLock:
                     raise WarehouseBusy(
                         f"another run ({_holder(self.path)}) is writing {self.warehouse}{waited}"
                     ) from None
+                if on_wait is not None:
+                    on_wait(_holder(self.path))
+                    on_wait = None
                 time.sleep(poll_seconds)
         os.ftruncate(fd, 0)
         os.write(

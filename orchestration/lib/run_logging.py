@@ -17,6 +17,8 @@ import dagster as dg
 
 # a step's log message with this prefix is progress within the step (dbt's models)
 PROGRESS_PREFIX = "dbt progress: "
+# a message the terminal shows while a run cannot go on yet (waiting for the writer lock)
+NOTICE_PREFIX = "c360 notice: "
 
 STEP_LABELS = {
     "raw_tables": "ingestion: landed files loaded into raw",
@@ -38,6 +40,10 @@ class _ProgressHandler(logging.Handler):
         message = str(meta.get("orig_message") or "")
         if message.startswith(PROGRESS_PREFIX):  # dbt's models, a tenth at a time
             self.stream.write(f"           {message.removeprefix(PROGRESS_PREFIX)}\n")
+            self.stream.flush()
+            return
+        if message.startswith(NOTICE_PREFIX):
+            self.stream.write(f"  waiting  {message.removeprefix(NOTICE_PREFIX)}\n")
             self.stream.flush()
             return
         event = meta.get("dagster_event")

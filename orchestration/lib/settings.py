@@ -22,6 +22,7 @@ from pydantic import PrivateAttr
 from ingestion.as_of import latest_event_date
 from ingestion.contract_sql import EventWindow
 from orchestration.lib.run_lock import WriterLock
+from orchestration.lib.run_logging import NOTICE_PREFIX
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -251,7 +252,14 @@ class C360Settings(dg.ConfigurableResource):
         its end, so a second run waits (bounded) or is refused by name, never mid-run."""
         settings = self.resolve()
         self._lock = WriterLock(settings.warehouse)
-        self._lock.acquire(context.run_id or "unknown", settings.lock_wait_seconds)
+        self._lock.acquire(
+            context.run_id or "unknown",
+            settings.lock_wait_seconds,
+            on_wait=lambda holder: context.log.warning(
+                f"{NOTICE_PREFIX}another run ({holder}) is writing {settings.warehouse}: "
+                f"waiting up to {settings.lock_wait_seconds:g} s for it to end"
+            ),
+        )
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._lock is not None:

@@ -54,6 +54,9 @@ def test_concurrent_runs_wait_or_are_refused_and_leave_a_whole_warehouse(tmp_pat
     assert any("is writing" in step["error"] for step in alerts[0]["failed_steps"])
 
     assert [first.returncode, second.returncode] == [0, 0], outputs
+    # the one that waited said so while it waited, naming the writer
+    waited = [" ".join(o.split()) for o in outputs if "waiting another run" in " ".join(o.split())]
+    assert len(waited) == 1 and f"is writing {warehouse}" in waited[0]
     assert not any("Traceback" in o or "Could not set lock" in o for o in outputs)
     # the one that waited found nothing new: it skipped the build the other had published
     assert (
