@@ -299,22 +299,24 @@ def fit_models(
     t_x: np.ndarray,
     T: np.ndarray,
     monetary: np.ndarray,
-    models: tuple[str, ...] = FREQUENCY_MODELS,
+    chosen: str = BG_NBD,
+    horizon_months: int = 12,
+    monthly_discount_rate: float = 0.01,
+    time_unit_weeks: float = 1.0,
 ) -> FittedModels | str:
-    """Every frequency model and the Gamma-Gamma spend model fitted on the customer
-    summaries, or why the data cannot support them: too few customers, repeat buyers or
-    spenders (``check_fit_possible``), or an optimiser that failed or gave unusable
-    parameters (``check_fitted``). Never raises on data: a model that cannot be fitted
-    says so, and the run goes on with null predictions."""
+    """The frequency models and the Gamma-Gamma spend model fitted on the customer
+    summaries, or why the data cannot support the ``chosen`` frequency model with the
+    spend model: too few customers, repeat buyers or spenders (``check_fit_possible``),
+    an optimiser that failed or gave unusable parameters (``check_fitted``), or
+    predictions over the mart's horizon that come out non-finite or negative. Another
+    frequency model that cannot be fitted is left out (the chosen one predicts). Never
+    raises on data: the run goes on with null predictions and the reason."""
     reason = check_fit_possible(x, monetary=monetary)
     if reason:
         return reason
-    frequency = {}
-    for model in models:
-        fitted = fit_frequency_model(x, t_x, T, model)
-        if isinstance(fitted, str):
-            return fitted
-        frequency[model] = fitted
+    fits = {model: fit_frequency_model(x, t_x, T, model) for model in FREQUENCY_MODELS}
+    if isinstance(fits[chosen], str):
+        return fits[chosen]
     try:
         spend = fit_gamma_gamma(x, monetary)
     except (ValueError, FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
@@ -325,10 +327,20 @@ def fit_models(
     # finite parameters can still give NaN on a degenerate sample (every customer alike):
     # predict once for each distinct history, as the CLV mart will for every customer
     (ux, ut_x, uT, um), _ = _compress(x, t_x, T, np.nan_to_num(np.asarray(monetary, float)))
-    for model, params in frequency.items():
-        if not _plausible(predicted_clv(params, spend, ux, ut_x, uT, um)):
-            return f"the {model} fit predicts non-finite or negative values for some customers"
-    return FittedModels(frequency, spend)
+    predicted = predicted_clv(
+        fits[chosen],
+        spend,
+        ux,
+        ut_x,
+        uT,
+        um,
+        horizon_months,
+        monthly_discount_rate,
+        time_unit_weeks,
+    )
+    if not _plausible(predicted):
+        return f"the {chosen} fit predicts non-finite or negative values for some customers"
+    return FittedModels({m: f for m, f in fits.items() if not isinstance(f, str)}, spend)
 
 
 def warn_not_fitted(reason: str) -> None:

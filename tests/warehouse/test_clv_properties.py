@@ -48,20 +48,20 @@ def _usable(value: float) -> bool:
     derandomize=True,  # the same examples in every CI run; a failure reproduces
     suppress_health_check=[HealthCheck.too_slow],
 )
-@given(summaries())
-def test_the_fit_gives_usable_parameters_or_a_reason(summary):
+@given(summaries(), st.sampled_from(clv.FREQUENCY_MODELS))
+def test_the_fit_gives_usable_parameters_or_a_reason(summary, chosen):
     x, t_x, T, monetary = summary
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # overflow inside the optimiser
-        fitted = clv.fit_models(x, t_x, T, monetary)
+        fitted = clv.fit_models(x, t_x, T, monetary, chosen)
     if isinstance(fitted, str):
         assert fitted  # a reason a person can read
         return
     for params in fitted.frequency.values():
         assert all(_usable(getattr(params, name)) for name in clv.BGNBD_PARAMS)
     assert all(_usable(getattr(fitted.spend, name)) for name in clv.GG_PARAMS)
-    value = clv.predicted_clv(fitted.frequency[clv.BG_NBD], fitted.spend, x, t_x, T, monetary)
-    assert np.isfinite(value).all()
+    value = clv.predicted_clv(fitted.frequency[chosen], fitted.spend, x, t_x, T, monetary)
+    assert np.isfinite(value).all() and (value >= 0).all()
 
 
 @settings(

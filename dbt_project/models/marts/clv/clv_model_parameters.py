@@ -59,7 +59,16 @@ def model(dbt, session):
     x, t_x, T, monetary = (
         inputs[c].to_numpy(dtype=float) for c in ("frequency", "recency", "t", "monetary_value")
     )
-    fitted = clv.fit_models(x, t_x, T, monetary)
+    fitted = clv.fit_models(
+        x,
+        t_x,
+        T,
+        monetary,
+        chosen,
+        horizon_months=int(dbt.config.get("clv_horizon_months")),
+        monthly_discount_rate=float(dbt.config.get("clv_monthly_discount_rate")),
+        time_unit_weeks=float(dbt.config.get("clv_time_unit_days")) / 7,
+    )
     if isinstance(fitted, str):
         return _not_fitted(base, chosen, fitted)
     rows = [
