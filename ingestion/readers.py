@@ -368,14 +368,11 @@ def land_jsonl(
     if path.name.lower().endswith(".gz"):
         count_physical_lines(path)  # a truncated stream rejects the file
     try:
-        with _open_text(path, encoding=text.encoding) as handle:
+        with _open_text(path, errors="replace", encoding=text.encoding) as handle:
             handle.read(1 << 16)
-    except UnicodeDecodeError as exc:
-        raise FileRejected(
-            "decodable", f"the file is not valid {text.encoding.upper()} ({exc.reason}){DECLARE}"
-        ) from exc
     except (OSError, EOFError) as exc:
         raise FileRejected("readable", f"the file cannot be read: {exc}") from exc
+    undecodable: list[tuple[int, str]] = []
     try:
         # One text column per physical line: \x1f cannot appear unescaped in valid JSON.
         con.execute(
@@ -390,10 +387,16 @@ def land_jsonl(
             """
         )
     except duckdb.Error as exc:
-        message = str(exc)
-        if "unicode" in message.lower() or "utf-8" in message.lower():
-            raise FileRejected("decodable", f"the file is not valid UTF-8: {exc}") from exc
-        raise FileRejected("readable", f"the file cannot be read as JSON Lines: {exc}") from exc
+        message = str(exc).lower()
+        if "unicode" not in message and "utf-8" not in message:
+            raise FileRejected("readable", f"the file cannot be read as JSON Lines: {exc}") from exc
+        if text.encoding != "utf-8":
+            raise FileRejected(
+                "decodable", f"the file is not valid {text.encoding.upper()}: {exc}{DECLARE}"
+            ) from exc
+        # DuckDB stops at the first invalid byte: read line by line instead, so an
+        # isolated bad line is quarantined like a CSV one and the rest loads
+        undecodable = _land_lines_decoding_each(con, path)
     con.execute("delete from _lines where line is null or trim(line) = ''")
     total = con.execute("select count(*) from _lines").fetchone()[0]
     if total == 0:
@@ -426,6 +429,12 @@ def land_jsonl(
            or json_type(line) <> 'OBJECT'
         """
     )
+    if undecodable:
+        con.execute(
+            "insert into _landed_rejects select unnest(?), 'INVALID ENCODING', "
+            "'the line is not valid UTF-8', unnest(?)",
+            [[n for n, _ in undecodable], [line for _, line in undecodable]],
+        )
     last = con.execute("select max(_row_number) from _lines").fetchone()[0]
     last_bad = con.execute("select max(_row_number) from _landed_rejects").fetchone()[0]
     if last_bad == last and not _ends_with_newline(path, text.encoding):
@@ -498,6 +507,35 @@ def land_jsonl(
         """
     )
     return list(by_lower)
+
+
+def _land_lines_decoding_each(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[int, str]]:
+    """``_lines`` from the lines that are valid UTF-8; returns the others (line number, text
+    with the bad bytes replaced). Rejects the file when they are more than 1 in 100 lines:
+    it is in another encoding then."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    numbers, lines, bad = [], [], []
+    with opener(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                lines.append(raw.decode("utf-8").rstrip("\r\n"))
+                numbers.append(number)
+            except UnicodeDecodeError:
+                bad.append((number, raw.decode("utf-8", "replace").rstrip("\r\n")))
+    records = sum(1 for line in lines if line.strip()) + len(bad)
+    if len(bad) > records * MAX_UNDECODABLE_SHARE:
+        raise FileRejected(
+            "decodable",
+            f"the file is not valid UTF-8: {len(bad)} of {records} lines hold invalid bytes "
+            f"(first on line {bad[0][0]}), so it is in another encoding{DECLARE}",
+        )
+    con.execute(
+        "create temp table _lines as select unnest(?) as _row_number, unnest(?) as line",
+        [numbers, lines],
+    )
+    return bad
 
 
 def land_parquet(

@@ -113,6 +113,20 @@ CASES: list[Case] = [
         quarantined={(ORDERS + "orders.csv", 501): "well_formed_line"},
         raw=("select count(*) from raw.sales__orders", [(499,)]),
     ),
+    Case(
+        "invalid UTF-8 on one JSON line (that line quarantined)",
+        "encoding",
+        files={
+            ORDERS + "orders.jsonl": b"".join(
+                b'{"order_id": "o%d", "customer_id": "c1", "ordered_at": "2024-01-01"}\n' % i
+                for i in range(1, 200)
+            )
+            + b'{"order_id": "o200", "customer_id": "caf\xe9", "ordered_at": "2024-01-01"}\n'
+        },
+        manifest={ORDERS + "orders.jsonl": ("loaded", None)},
+        quarantined={(ORDERS + "orders.jsonl", 200): "well_formed_line"},
+        raw=("select count(*) from raw.sales__orders", [(199,)]),
+    ),
     _rejected(
         "invalid UTF-8 on many lines (another encoding)",
         "encoding",
