@@ -423,3 +423,15 @@ def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_pat
     assert not any(
         v.lower() in receipt.lower() for v in identifiers["exact"] | identifiers["emails"]
     )
+
+
+def test_export_retention_keeps_the_newest_folders_and_the_one_latest_names(tmp_path):
+    from orchestration.serving import prune_exports
+
+    for age, run in enumerate(["r5", "r4", "r3", "r2", "r1"]):  # r1 oldest
+        (tmp_path / run).mkdir()
+        os.utime(tmp_path / run, (1_000_000 - age * 100, 1_000_000 - age * 100))
+    (tmp_path / "latest").symlink_to(tmp_path / "r1")  # latest is never removed
+    removed = prune_exports(tmp_path, keep=2)
+    assert sorted(p.name for p in removed) == ["r2", "r3"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "r1", "r4", "r5"]
