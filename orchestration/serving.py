@@ -25,6 +25,9 @@ from warehouse.connection import connection
 from warehouse.faults import crash_point
 
 SERVED_SCHEMAS = ("marts", "metrics", "quality")
+# Columns an incremental mart keeps for its own bookkeeping (`_last_load_id`: the load
+# that last rewrote the row) are not figures: they are never served.
+BOOKKEEPING_PREFIX = "_"
 EXPORTED_SCHEMAS = ("marts", "metrics")
 
 
@@ -174,12 +177,16 @@ def _write_copy(
                 con.execute(f"create schema if not exists publish.{schema}")
                 for name in names:
                     kinds = personal_columns.get((schema, name), {})
-                    columns = con.execute(
-                        "select column_name, data_type, comment from duckdb_columns() "
-                        "where database_name = current_database() and schema_name = ? "
-                        "and table_name = ? order by column_index",
-                        [schema, name],
-                    ).fetchall()
+                    columns = [
+                        column
+                        for column in con.execute(
+                            "select column_name, data_type, comment from duckdb_columns() "
+                            "where database_name = current_database() and schema_name = ? "
+                            "and table_name = ? order by column_index",
+                            [schema, name],
+                        ).fetchall()
+                        if not column[0].startswith(BOOKKEEPING_PREFIX)
+                    ]
                     select = ", ".join(
                         bi_typed(served_expression(c, kinds.get(c), salt), c, data_type)
                         for c, data_type, _ in columns
