@@ -23,9 +23,12 @@ WALL_CLOCK_COLUMNS = {
     "run_id",
     "checked_at",
 }
-# Bookkeeping of incremental models: which build last wrote a row and what that build
-# changed (a customer key's change is relative to the build before the one that wrote it).
-BUILD_COLUMNS = {"_last_load_id", "_invocation_id", "previous_customer_key", "key_change"}
+# Bookkeeping of incremental models: which build last wrote a row (every column with a
+# leading underscore: `_last_load_id`, `_built_as_of`, `_invocation_id`) and what that
+# build changed (a customer key's change is relative to the build before the one that
+# wrote it).
+BOOKKEEPING_PREFIX = "_"
+BUILD_COLUMNS = {"previous_customer_key", "key_change"}
 
 
 def table_hashes(
@@ -53,6 +56,7 @@ def table_hashes(
                     [schema, table],
                 ).fetchall()
                 if c not in WALL_CLOCK_COLUMNS | BUILD_COLUMNS
+                and not c.startswith(BOOKKEEPING_PREFIX)
             ]
             select = ", ".join(f'"{c}"' for c in columns)
             count, digest = con.execute(

@@ -29,3 +29,14 @@
         else 'lost'
     end
 {%- endmacro %}
+
+{# Post-hook of the incremental lifecycle history: the current interval of a customer the
+   run did not rebuild runs to the new as-of date (one update per customer, not a rebuild
+   of the history). #}
+{% macro age_current_intervals() -%}
+    {%- if not is_incremental() %}select 1{% else -%}
+    update {{ this }}
+    set days_in_stage = {{ dbt.datediff('valid_from', as_of_date(), 'day') }}
+    where is_current
+    {%- endif %}
+{%- endmacro %}

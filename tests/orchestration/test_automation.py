@@ -133,9 +133,7 @@ def test_snapshot_days_after_the_as_of_date_are_skipped_not_failed(ten_orders_bu
     warehouse = root / "warehouse.duckdb"
     monkeypatch.setenv("C360_WAREHOUSE_PATH", str(warehouse))
     with connection(warehouse, read_only=True) as con:
-        (as_of,) = con.execute(
-            "select max(as_of_date) from marts.fct_customer_lifecycle_history"
-        ).fetchone()
+        (as_of,) = con.execute("select max(as_of_date) from marts.dim_customer_360").fetchone()
     schedule = REPO.get_schedule_def(f"{SNAPSHOT_JOB}_schedule")
 
     def tick(day):  # the schedule fires at 04:00 the next day for that day

@@ -22,17 +22,21 @@ create table if not exists marts.fct_lifecycle_stage_daily (
 """
 
 
+# The as-of date of the marts the warehouse holds. The lifecycle history is kept from run
+# to run and carries no as-of date; the 360, rebuilt with it in every build, does.
+MARTS_AS_OF = "select max(as_of_date) from marts.dim_customer_360"
+
+
 def history_as_of(con) -> date | None:
     """The as-of date of the lifecycle history the warehouse holds (None before a build)."""
-    has_history = con.execute(
+    built = con.execute(
         "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'marts' and table_name = 'fct_customer_lifecycle_history'"
+        "and schema_name = 'marts' "
+        "and table_name in ('fct_customer_lifecycle_history', 'dim_customer_360')"
     ).fetchone()[0]
-    if not has_history:
+    if built < 2:
         return None
-    return con.execute(
-        "select max(as_of_date) from marts.fct_customer_lifecycle_history"
-    ).fetchone()[0]
+    return con.execute(MARTS_AS_OF).fetchone()[0]
 
 
 def after_as_of(day: date, as_of: date) -> str:
@@ -54,13 +58,13 @@ def write_stage_counts(con, day: date) -> int:
         con.execute(
             """
             insert into marts.fct_lifecycle_stage_daily
-            select cast(? as date), lifecycle_stage, count(*), max(as_of_date)
+            select cast(? as date), lifecycle_stage, count(*), cast(? as date)
             from marts.fct_customer_lifecycle_history
             where valid_from <= cast(? as date)
               and (valid_to is null or valid_to > cast(? as date))
             group by lifecycle_stage
             """,
-            [day, day, day],
+            [day, as_of, day, day],
         )
         con.execute("commit")
     except BaseException:
@@ -118,10 +122,7 @@ def snapshot_schedule(context: dg.ScheduleEvaluationContext):
 def warehouse_as_of(warehouse: Path) -> date | None:
     """The history's as-of date, or None when the warehouse cannot be read now (not
     built yet, or a run writing it): the run then finds out itself."""
-    rows = read_if_free(
-        warehouse,
-        "select max(as_of_date) from marts.fct_customer_lifecycle_history",
-    )
+    rows = read_if_free(warehouse, MARTS_AS_OF)
     return rows[0][0] if rows else None
 
 

@@ -1,14 +1,55 @@
 -- Grain: one row per customer per stage interval [valid_from, valid_to). Built from the
--- dated signals: on each signal day the customer's cumulative state is evaluated with
--- the same lifecycle_stage rule as the 360, and consecutive days in the same stage
--- collapse into one interval. The current interval has valid_to null and is_current.
-with signals as (
+-- dated signals up to the as-of date: on each signal day the customer's cumulative state
+-- is evaluated with the same lifecycle_stage rule as the 360, and consecutive days in the
+-- same stage collapse into one interval. The current interval has valid_to null and
+-- is_current; its days_in_stage runs to the as-of date.
+-- Incremental (macros/incremental.sql): a run rebuilds the intervals of the customers
+-- whose signals were re-derived since, and of those with a signal the moving as-of date
+-- reached since the last build (a purchase passing the churn window); keys retired by a
+-- merge go, and the current intervals of everyone else are aged to the new as-of date.
+{{ config(
+    materialized=incremental_or_table(),
+    unique_key='customer_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "{{ delete_retired_customer_keys(ref('int_customer_lifecycle_signals')) }}",
+        "{{ age_current_intervals() }}",
+    ],
+) }}
+
+with as_of as (
+    {{ as_of_row() }}
+),
+
+all_signals as (
     select * from {{ ref('int_customer_lifecycle_signals') }}
 ),
 
-as_of as (
-    {{ as_of_row() }}
-),
+{% if is_incremental() %}
+    changed_customers as (
+        select customer_key from all_signals
+        where {{ loaded_since_last_build('_last_load_id') }}
+        union
+        select all_signals.customer_key from all_signals
+        cross join as_of
+        where all_signals.signal_date <= as_of.as_of_date
+            and all_signals.signal_date > (select max(built._built_as_of) from {{ this }} as built)
+    ),
+
+    signals as (
+        select all_signals.* from all_signals
+        inner join changed_customers on all_signals.customer_key = changed_customers.customer_key
+        cross join as_of
+        where all_signals.signal_date <= as_of.as_of_date
+    ),
+{% else %}
+    signals as (
+        select all_signals.* from all_signals
+        cross join as_of
+        where all_signals.signal_date <= as_of.as_of_date
+    ),
+{% endif %}
 
 cumulative as (
     select
@@ -66,6 +107,7 @@ select
     {{ dbt.datediff('intervals.valid_from', 'coalesce(intervals.valid_to, as_of.as_of_date)', 'day') }}
         as days_in_stage,
     intervals.completed_orders_at_entry,
-    as_of.as_of_date
+    as_of.as_of_date as _built_as_of,
+    {{ newest_load_id() }} as _last_load_id
 from intervals
 cross join as_of

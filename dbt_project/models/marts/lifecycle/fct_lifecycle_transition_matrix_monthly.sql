@@ -7,6 +7,6 @@ select
     count(*) as transitions,
     count(distinct customer_key) as customers,
     {{ quantile_cont('days_in_previous_stage', 0.5) }} as median_days_in_from_stage,
-    any_value(as_of_date) as as_of_date
+    {{ as_of_date() }} as as_of_date
 from {{ ref('fct_lifecycle_transitions') }}
 group by transition_month, from_stage, to_stage

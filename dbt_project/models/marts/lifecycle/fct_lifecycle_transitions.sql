@@ -10,8 +10,7 @@ with_previous as (
         previous_stage as from_stage,
         lifecycle_stage as to_stage,
         valid_from as transitioned_on,
-        lag(valid_from) over (partition by customer_key order by valid_from) as previous_stage_from,
-        as_of_date
+        lag(valid_from) over (partition by customer_key order by valid_from) as previous_stage_from
     from history
 )
 
@@ -21,7 +20,6 @@ select
     to_stage,
     transitioned_on,
     {{ dbt.date_trunc('month', 'transitioned_on') }} as transition_month,
-    {{ dbt.datediff('previous_stage_from', 'transitioned_on', 'day') }} as days_in_previous_stage,
-    as_of_date
+    {{ dbt.datediff('previous_stage_from', 'transitioned_on', 'day') }} as days_in_previous_stage
 from with_previous
 where from_stage is not null
