@@ -362,6 +362,14 @@ def test_every_served_table_and_column_is_documented_with_bi_types(built):
     assert {t[2] for t in types if t[1].endswith("_clv")} == {"DECIMAL(18,4)"}
     assert {t[2] for t in types if t[2].startswith("DECIMAL")} == {"DECIMAL(18,4)", "DECIMAL(5,4)"}
     assert ("publish_log", "as_of", "DATE") in types
+    # bookkeeping of the incremental marts (the load that last rewrote a row) is not served
+    with connection(warehouse, read_only=True) as con:
+        kept = con.execute(
+            "select count(*) from duckdb_columns() where schema_name = 'marts' "
+            "and column_name = '_last_load_id'"
+        ).fetchone()[0]
+    assert kept > 0
+    assert [t for t in types if t[1].startswith("_")] == []
 
 
 def test_every_mart_and_metrics_table_is_exported_as_parquet_with_a_latest_pointer(built):
