@@ -105,8 +105,12 @@ def _marts(warehouse: Path) -> dict[str, list]:
                 "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
             ).fetchall()
         ]
+        # bookkeeping columns (a leading underscore) name loads, which differ by warehouse
         return {
-            t: sorted(map(repr, con.execute(f"select * from marts.{t}").fetchall())) for t in tables
+            t: sorted(
+                map(repr, con.execute(f"select columns(c -> c[1] <> '_') from marts.{t}").fetchall())
+            )
+            for t in tables
         }
 
 

@@ -9,7 +9,8 @@
 ) }}
 
 with all_interactions as (
-    select * from {{ ref('stg_social__interactions') }}
+    -- the staged rows' own load id stays behind: this model writes its own
+    select {{ star_except(['_last_load_id']) }} from {{ ref('stg_social__interactions') }}
 ),
 
 {% if is_incremental() %}
