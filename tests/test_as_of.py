@@ -108,7 +108,9 @@ def _marts(warehouse: Path) -> dict[str, list]:
         # bookkeeping columns (a leading underscore) name loads, which differ by warehouse
         return {
             t: sorted(
-                map(repr, con.execute(f"select columns(c -> c[1] <> '_') from marts.{t}").fetchall())
+                map(
+                    repr, con.execute(f"select columns(c -> c[1] <> '_') from marts.{t}").fetchall()
+                )
             )
             for t in tables
         }

@@ -119,7 +119,7 @@ def find_clear_personal_data(
             for name in names
         )
         emails = con.execute(f"select {flags} from {relation}").fetchone()
-        hits = {name for name, hit in zip(names, emails) if hit}
+        hits = {name for name, hit in zip(names, emails, strict=True) if hit}
         if full_names is not None:
             # every column's values with a space, looked up in one join per table
             values = " union all ".join(
