@@ -12,9 +12,9 @@
 with source as (
     select * from {{ source('crm', 'loyalty_events') }}
     where {{ before_as_of('occurred_at') }}
-    {% if is_incremental() %}
-        and {{ key_loaded_since_last_build(source('crm', 'loyalty_events'), 'event_id') }}
-    {% endif %}
+        {% if is_incremental() %}
+            and {{ key_loaded_since_last_build(source('crm', 'loyalty_events'), 'event_id') }}
+        {% endif %}
 ),
 
 latest as (

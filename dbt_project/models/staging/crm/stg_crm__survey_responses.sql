@@ -12,9 +12,9 @@
 with source as (
     select * from {{ source('crm', 'survey_responses') }}
     where {{ before_as_of('responded_at') }}
-    {% if is_incremental() %}
-        and {{ key_loaded_since_last_build(source('crm', 'survey_responses'), 'response_id') }}
-    {% endif %}
+        {% if is_incremental() %}
+            and {{ key_loaded_since_last_build(source('crm', 'survey_responses'), 'response_id') }}
+        {% endif %}
 ),
 
 latest as (

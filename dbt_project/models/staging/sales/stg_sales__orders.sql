@@ -12,9 +12,9 @@
 with source as (
     select * from {{ source('sales', 'orders') }}
     where {{ visible_as_of(['ordered_at', 'updated_at']) }}
-    {% if is_incremental() %}
-        and {{ key_loaded_since_last_build(source('sales', 'orders'), 'order_id') }}
-    {% endif %}
+        {% if is_incremental() %}
+            and {{ key_loaded_since_last_build(source('sales', 'orders'), 'order_id') }}
+        {% endif %}
 ),
 
 latest as (
