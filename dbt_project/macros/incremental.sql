@@ -81,6 +81,19 @@
 {%- endmacro %}
 
 
+{# Post-hook of customer_identity_map, keyed on (record_source, record_id): delete the
+   records that no longer exist upstream. #}
+{% macro delete_map_records_gone_from(upstream) -%}
+    {%- if not is_incremental() %}select 1{% else -%}
+    delete from {{ this }}
+    where not exists (
+        select 1 from {{ upstream }} as kept
+        where kept.record_source = {{ this }}.record_source and kept.record_id = {{ this }}.record_id
+    )
+    {%- endif %}
+{%- endmacro %}
+
+
 {# Post-hook of models that write a tombstone (`_is_gone`) for a key that vanished: the
    tombstone replaced the old row (delete+insert), and goes itself. #}
 {% macro delete_tombstones() -%}

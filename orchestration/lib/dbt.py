@@ -149,17 +149,24 @@ def prune_dbt_artifacts(keep: int = 3, idle_seconds: float = 3600) -> None:
     if not target.is_dir():
         return
 
-    def last_write(folder: Path) -> float:
-        log = folder / "dbt.log"
-        return (log if log.exists() else folder).stat().st_mtime
+    def last_write(folder: Path) -> float | None:
+        """When the invocation last wrote; None once another run's prune removed it."""
+        try:
+            log = folder / "dbt.log"
+            return (log if log.exists() else folder).stat().st_mtime
+        except FileNotFoundError:
+            return None
 
-    invocations = sorted(
-        (p for p in target.iterdir() if p.is_dir() and p.name.startswith("dbt_models-")),
-        key=last_write,
-    )
+    # two runs ending at once prune together: a folder may vanish while this one looks
+    written = {
+        p: last_write(p)
+        for p in target.iterdir()
+        if p.is_dir() and p.name.startswith("dbt_models-")
+    }
+    invocations = sorted((p for p, t in written.items() if t is not None), key=written.get)
     cutoff = time.time() - idle_seconds
     for old in invocations[: max(len(invocations) - keep, 0)]:
-        if last_write(old) < cutoff:
+        if written[old] < cutoff:
             shutil.rmtree(old, ignore_errors=True)
 
 

@@ -6,13 +6,41 @@
 -- to disk), so each attribute is an arg_min over an integer: at 10M order lines an
 -- arg_min per attribute over a struct key, and a distinct list, held more than the 2 GB
 -- limit in memory.
+--
+-- Incremental (macros/incremental.sql): a run re-derives the customers holding a record
+-- whose key int_customer_keys_by_record assigned since (every record of a component it
+-- rewrote: new, changed, merged, split or gone); keys retired by a merge go.
+{{ config(
+    materialized=incremental_or_table(),
+    unique_key='customer_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=["{{ delete_retired_customer_keys(ref('int_customer_keys_by_record')) }}"],
+) }}
+
 with records as (
     select * from {{ ref('int_identity_records_unioned') }}
 ),
 
-components as (
+all_components as (
     select * from {{ ref('int_customer_keys_by_record') }}
 ),
+
+{% if is_incremental() %}
+    changed_customers as (
+        select distinct customer_key from all_components
+        where {{ loaded_since_last_build('_last_load_id') }}
+    ),
+
+    components as (
+        select all_components.* from all_components
+        inner join changed_customers on all_components.customer_key = changed_customers.customer_key
+    ),
+{% else %}
+    components as (
+        select * from all_components
+    ),
+{% endif %}
 
 ranked as (
     select
@@ -54,6 +82,7 @@ select
     count(*) as source_records,
     bool_or(record_source = 'crm_contact') as has_crm_contact,
     bool_or(record_source = 'sales_customer') as has_sales_account,
-    bool_or(record_source = 'social_profile') as has_social_profile
+    bool_or(record_source = 'social_profile') as has_social_profile,
+    {{ newest_load_id() }} as _last_load_id
 from ranked
 group by customer_key

@@ -1,7 +1,21 @@
 -- Why each record belongs to its customer: the key types it shares with other records of
--- the same component ("unlinked" for a customer of one record).
+-- the same component ("unlinked" for a customer of one record). No as-of date in the rows:
+-- the map is kept (macros/incremental.sql), a run rewriting the records whose key
+-- int_customer_keys_by_record assigned since (every record of a component it rewrote,
+-- so a key newly shared is seen on both sides) and deleting the records gone.
+{{ config(
+    materialized=incremental_or_table(),
+    unique_key=['record_source', 'record_id'],
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=["{{ delete_map_records_gone_from(ref('int_customer_keys_by_record')) }}"],
+) }}
+
 with components as (
     select * from {{ ref('int_customer_keys_by_record') }}
+    {% if is_incremental() %}
+        where {{ loaded_since_last_build('_last_load_id') }}
+    {% endif %}
 ),
 
 edges as (
@@ -69,7 +83,7 @@ final as (
         match_weights.match_weight,
         components.component_size,
         components.is_component_oversized,
-        {{ as_of_date() }} as as_of_date
+        {{ newest_load_id() }} as _last_load_id
     from components
     left join links on components.record_key = links.record_key
     left join match_weights on components.record_key = match_weights.record_key
