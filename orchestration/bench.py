@@ -186,7 +186,8 @@ def slowest_models(top: int = 8) -> dict[str, float]:
     if not results:
         return {}
     timings = {
-        r["unique_id"].split(".")[-1]: round(r.get("execution_time") or 0.0, 2)
+        # resource.package.name, and a test's hash after its name
+        r["unique_id"].split(".")[2]: round(r.get("execution_time") or 0.0, 2)
         for r in json.loads(results[-1].read_text()).get("results", [])
     }
     return dict(sorted(timings.items(), key=lambda kv: -kv[1])[:top])
