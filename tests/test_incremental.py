@@ -49,7 +49,13 @@ def built(tmp_path_factory):
     identity_after = _identity_rows(warehouse)
     kept_after = _kept_rows(warehouse)
     # an order moved to a customer id no other row knows, then back: that customer's
-    # record appears, then vanishes (and the full refresh below must agree)
+    # record appears, then vanishes (and the full refresh below must agree). Meanwhile a
+    # touch names a contact not delivered yet and an email: the email's customer is
+    # reached, until the contact arrives (with another email) and takes the touch.
+    late_contact = {
+        1: ("crm/campaign_touches/campaign_touches_9991_late_contact.csv", LATE_TOUCH),
+        2: ("crm/contacts/contacts_9992_late_contact.csv", LATE_CONTACT),
+    }
     latest = pd.concat(_orders(d) for d in deliveries).sort_values("updated_at")
     latest = latest.drop_duplicates("order_id", keep="last").dropna(subset=["customer_id"])
     order = latest.iloc[0].copy()
@@ -61,6 +67,8 @@ def built(tmp_path_factory):
         moved.to_frame().T.to_csv(
             landing / f"sales/orders/orders_999{hours}_moved.csv", index=False
         )
+        name, text = late_contact[hours]
+        (landing / name).write_text(text)
         daily.append(execute_job(landing=landing, warehouse=warehouse))
         with duckdb.connect(str(warehouse), read_only=True) as con:
             orders_only_customer.append(
@@ -75,6 +83,7 @@ def built(tmp_path_factory):
         ).fetchone()[0]
     incremental = table_hashes(warehouse)
     identity = table_hashes(warehouse, schemas=("intermediate",), tables=IDENTITY_TABLES)
+    kept = table_hashes(warehouse, schemas=("intermediate",), tables=KEPT_INTERMEDIATE)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         snapshot_before_refresh = con.execute(
             "select * from snapshots.customer_attributes_snapshot"
@@ -90,6 +99,7 @@ def built(tmp_path_factory):
         "load_ids_kept": load_ids_kept,
         "snapshot": snapshot_before_refresh,
         "identity": identity,
+        "kept": kept,
         "one_contact": "crm_contact:" + contact["contact_id"],
         "identity_before": identity_before,
         "identity_after": identity_after,
@@ -98,6 +108,19 @@ def built(tmp_path_factory):
         "orders_only_customer": orders_only_customer,
     }
 
+
+LATE_TOUCH = (
+    "touch_id,touch_type,occurred_at,contact_id,email,campaign_id,channel\n"
+    "T-LATE-1,send,2024-06-03 10:00:00,C-LATE-1,late.touch@example.org,CMP001,email\n"
+)
+LATE_CONTACT = (
+    "contact_id,created_at,updated_at,email,phone,first_name,last_name,country,lead_source,"
+    "account_manager_id,twitter_handle\n"
+    "C-LATE-1,2024-06-01 09:00:00,2024-06-01 09:00:00,late.contact@example.org,,Lia,Late,GB,"
+    "event,,\n"
+)
+# intermediate models kept per customer: equal to a full refresh as well
+KEPT_INTERMEDIATE = ("int_customer_lifecycle_signals", "int_customer_profiles_survived")
 
 IDENTITY_TABLES = (
     "int_identity_records_unioned",
@@ -254,6 +277,9 @@ def test_a_full_refresh_gives_exactly_the_incremental_marts(built):
     identity = table_hashes(warehouse, schemas=("intermediate",), tables=IDENTITY_TABLES)
     assert len(identity) == len(IDENTITY_TABLES)
     assert {t: h for t, h in identity.items() if built["identity"].get(t) != h} == {}
+    kept = table_hashes(warehouse, schemas=("intermediate",), tables=KEPT_INTERMEDIATE)
+    assert len(kept) == len(KEPT_INTERMEDIATE)
+    assert {t: h for t, h in kept.items() if built["kept"].get(t) != h} == {}
 
 
 def test_a_record_no_source_yields_any_more_is_deleted(built):

@@ -36,6 +36,8 @@ email_keys as (
     -- they belong to now and belonged to before
     rebuilt_records as (
         select
+            record_source,
+            record_id,
             customer_key,
             previous_customer_key
         from {{ ref('int_customer_keys_by_record') }}
@@ -83,6 +85,14 @@ email_keys as (
         union
         select email_keys.customer_key from touch_versions
         inner join email_keys on touch_versions.email = email_keys.record_id
+        union
+        -- a touch reaches its contact's customer once the contact is known, else its
+        -- email's: a contact arriving after its touches takes them from the email's
+        select email_keys.customer_key from {{ ref('stg_crm__campaign_touches') }} as touches
+        inner join rebuilt_records
+            on rebuilt_records.record_source = 'crm_contact'
+                and touches.contact_id = rebuilt_records.record_id
+        inner join email_keys on touches.email = email_keys.record_id
         union
         select profile_keys.customer_key from social_versions
         inner join profile_keys on social_versions.profile_id = profile_keys.record_id
