@@ -33,6 +33,8 @@ class FileResult:
     rows_quarantined: int = 0
     schema_drift: list[str] = field(default_factory=list)
     error: str | None = None
+    rows_corrected: int = 0
+    rows_replaced: int = 0
 
 
 @dataclass
@@ -54,6 +56,8 @@ class LoadReport:
             "rows_landed": sum(f.rows_landed for f in self.files),
             "rows_loaded": sum(f.rows_loaded for f in self.files),
             "rows_quarantined": sum(f.rows_quarantined for f in self.files),
+            "rows_corrected": sum(f.rows_corrected for f in self.files),
+            "rows_replaced": sum(f.rows_replaced for f in self.files),
         }
 
 
@@ -87,6 +91,25 @@ def ensure_warehouse_schema(con: duckdb.DuckDBPyConnection, contracts: Iterable[
             error varchar,
             started_at timestamp,
             finished_at timestamp
+        )
+        """
+    )
+    # added after the first release: a warehouse from before gains them in place
+    con.execute("alter table ingest.load_manifest add column if not exists rows_corrected bigint")
+    con.execute("alter table ingest.load_manifest add column if not exists rows_replaced bigint")
+    # the rows of an earlier version of a file that a new version under the same name
+    # replaced (contract `redelivery: replace`): out of raw, kept here, never lost
+    con.execute(
+        """
+        create table if not exists ingest.replaced_rows (
+            load_id bigint,
+            source varchar,
+            entity varchar,
+            file_path varchar,
+            replaced_load_id bigint,
+            row_number bigint,
+            record varchar,
+            replaced_at timestamp
         )
         """
     )
@@ -147,6 +170,10 @@ class ManifestRow:
     rule: str | None
     error: str | None
     started_at: datetime
+    # rows whose key an earlier file loaded with other values, loaded as its correction
+    rows_corrected: int = 0
+    # rows of earlier versions of this file (same name) that this version replaced
+    rows_replaced: int = 0
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -156,8 +183,11 @@ def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
 def write_manifest_row(con: duckdb.DuckDBPyConnection, row: ManifestRow) -> None:
     """The one writer of the manifest; ``finished_at`` is the time of writing."""
     con.execute(
-        "insert into ingest.load_manifest values "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
+        "insert into ingest.load_manifest (load_id, batch_id, source, entity, file_path, "
+        "file_checksum, file_size, file_version, file_format, status, rows_landed, "
+        "rows_loaded, rows_quarantined, schema_drift, rule, error, started_at, finished_at, "
+        "rows_corrected, rows_replaced) values "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, ?, ?)",
         [
             row.load_id,
             row.batch_id,
@@ -176,5 +206,7 @@ def write_manifest_row(con: duckdb.DuckDBPyConnection, row: ManifestRow) -> None
             row.rule,
             row.error,
             row.started_at,
+            row.rows_corrected,
+            row.rows_replaced,
         ],
     )

@@ -248,40 +248,56 @@ def held_back_record(con: duckdb.DuckDBPyConnection) -> str:
     return f"json_object({pairs})::varchar"
 
 
-def mark_conflicting_versions(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
-    """Hold back a good row of ``_checked`` whose key (and cursor) was already loaded, from
-    an earlier file, with other values (rule ``conflicting_duplicate``): which version is
-    true cannot be known, so the first one loaded stays and the conflict is reported
-    rather than the later file silently winning. A correction is a row with a newer
-    cursor; re-delivering the same values is harmless and loads as before."""
+def mark_conflicting_versions(
+    con: duckdb.DuckDBPyConnection, contract: Contract, file_path: str
+) -> int:
+    """Compare the good rows of ``_checked`` with the versions of their key (and cursor)
+    that raw already holds with other values, and return how many load as corrections.
+
+    Under ``corrections: later_wins`` (the default without a cursor) every such row is a
+    correction: it loads, and staging picks it as the latest version. Under
+    ``corrections: conflict`` (the default with a cursor, where a correction carries a
+    newer cursor) a row that clashes with another file's version is held back (rule
+    ``conflicting_duplicate``, naming that file and line) rather than silently winning.
+    A new version of the same file always corrects its own earlier rows; under
+    ``redelivery: replace`` those leave raw with this load, so they are not compared.
+    Re-delivering the same values is harmless either way."""
     key = list(contract.primary_key) + ([contract.cursor] if contract.cursor else [])
     values = [c.name for c in contract.columns if c.name not in key]
     if not values:
-        return
+        return 0
     same_key = " and ".join(f"r.{ident(k)} is not distinct from c.t__{k}" for k in key)
     differs = (
         f"row({', '.join(f'r.{ident(v)}' for v in values)}) is distinct from "
         f"row({', '.join(f'c.t__{v}' for v in values)})"
     )
-    named = ", ".join(f"{k} {{}}" for k in key)
-    remedy = (
-        f"a correction needs a newer {contract.cursor}"
-        if contract.cursor
-        else "its records are facts, not updated by delivering them again"
-    )
+    replaced = "and r._source_file <> $file" if contract.redelivery == "replace" else ""
     con.execute(
         f"""
         create or replace temp table _conflicts as
         select c._row_number,
-               arg_min(r._source_file || ' line ' || r._row_number, r._load_id) as first_seen
+               arg_min(r._source_file || ' line ' || r._row_number, r._load_id)
+                   filter (where r._source_file <> $file) as first_seen
         from _checked as c
         join raw.{contract.name} as r on {same_key}
-        where c._violation is null and {differs}
+        where c._violation is null and {differs} {replaced}
         group by c._row_number
-        """
+        """,
+        {"file": file_path},
     )
-    if not con.execute("select count(*) from _conflicts").fetchone()[0]:
-        return
+    held = "first_seen is not null" if contract.corrections == "conflict" else "false"
+    corrected = con.execute(f"select count(*) from _conflicts where not ({held})").fetchone()[0]
+    if (
+        contract.corrections == "later_wins"
+        or not con.execute(f"select count(*) from _conflicts where {held}").fetchone()[0]
+    ):
+        return corrected
+    named = ", ".join(f"{k} {{}}" for k in key)
+    remedy = (
+        f"a correction needs a newer {contract.cursor}"
+        if contract.cursor
+        else "the contract holds clashing versions (corrections: conflict)"
+    )
     con.execute(
         f"""
         create or replace temp table _checked as
@@ -298,3 +314,4 @@ def mark_conflicting_versions(con: duckdb.DuckDBPyConnection, contract: Contract
         order by c._row_number
         """
     )
+    return corrected

@@ -17,6 +17,15 @@ INGESTION_DIR = Path(__file__).resolve().parent
 # The text encodings a contract may declare (DuckDB's reader reads them natively).
 ENCODINGS = ("utf-8", "utf-16", "latin-1")
 
+# What a row does whose key (and cursor) an earlier file loaded with other values
+# (README, "What happens to bad input"): the later delivery is the correction and wins,
+# or it is held in the quarantine as a conflict for someone to decide.
+CORRECTIONS = ("later_wins", "conflict")
+# What a file delivered again under the same name does to its earlier version's rows:
+# replaces them (keys the new version no longer holds leave the marts), or keeps them
+# (the new version's rows correct theirs; keys it no longer holds stay as they were).
+REDELIVERIES = ("replace", "keep")
+
 # Contract type -> DuckDB type. Money is DECIMAL so sums reconcile to the cent.
 DUCKDB_TYPES: dict[str, str] = {
     "varchar": "VARCHAR",
@@ -72,6 +81,10 @@ class Contract:
     # how the entity's text files are written, when not UTF-8 with commas (tabs for .tsv)
     encoding: str = "utf-8"
     delimiter: str | None = None
+    # without a cursor nothing else can say which version is newer, so the later file
+    # wins; with one, a correction carries a newer cursor and a same-cursor clash is held
+    corrections: str = "later_wins"
+    redelivery: str = "replace"
 
     @property
     def name(self) -> str:
@@ -122,6 +135,12 @@ def _parse(source: str, path: Path) -> Contract:
     delimiter = spec.get("delimiter")
     if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
         raise ValueError(f"{path}: delimiter must be one character (not a quote or newline)")
+    corrections = spec.get("corrections", "conflict" if spec.get("cursor") else "later_wins")
+    if corrections not in CORRECTIONS:
+        raise ValueError(f"{path}: corrections must be one of {', '.join(CORRECTIONS)}")
+    redelivery = spec.get("redelivery", "replace")
+    if redelivery not in REDELIVERIES:
+        raise ValueError(f"{path}: redelivery must be one of {', '.join(REDELIVERIES)}")
     return Contract(
         source=source,
         entity=spec["entity"],
@@ -134,6 +153,8 @@ def _parse(source: str, path: Path) -> Contract:
         as_of_event_times=tuple(spec.get("as_of_event_times", [])),
         encoding=encoding,
         delimiter=delimiter,
+        corrections=corrections,
+        redelivery=redelivery,
     )
 
 

@@ -2,7 +2,8 @@
 
 Every file under ``<landing>/<source>/<entity>/`` goes through the same steps:
 
-1. checksum: a file whose bytes were already loaded (any name) is skipped;
+1. checksum: a file whose bytes were already loaded is skipped (under its own name, its
+   latest version; a new name whose content another file had is recorded as a copy);
 2. read with DuckDB's own readers, every value as text, each row keeping its line number
    (``ingestion.readers``);
 3. file-level checks (empty, undecodable, truncated, missing required column): the whole
@@ -14,8 +15,10 @@ Every file under ``<landing>/<source>/<entity>/`` goes through the same steps:
    the quarantine and the file to ``ingest.load_manifest`` (``ingestion.bookkeeping``). A
    crash before the commit leaves no trace, so a rerun loads the file exactly once.
 
-Raw tables are append-only history: corrections (same key, newer cursor) are resolved in
-dbt staging, never by updating raw.
+Raw tables are append-only history: corrections (a later delivery of a key) are resolved
+in dbt staging, never by updating raw. The one exception is a file delivered again under
+its name (contract ``redelivery: replace``): its earlier versions' rows move to
+``ingest.replaced_rows`` in the new version's transaction.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from ingestion.contract_sql import (
 from ingestion.contracts import Contract, load_contracts
 from ingestion.formats import file_format
 from ingestion.readers import READERS, FileRejected, TextFormat
-from ingestion.sql import ident
+from ingestion.sql import ident, sql_str
 from warehouse.faults import crash_point
 
 log = logging.getLogger(__name__)
@@ -206,10 +209,15 @@ def file_checksum(path: Path) -> str:
 
 
 def _read_and_check(
-    con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, window: EventWindow
-) -> list[str]:
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    path: Path,
+    relative: str,
+    window: EventWindow,
+) -> tuple[list[str], int]:
     """Land the file and check it against its contract; raise ``FileRejected`` when the
-    whole file is unusable. Leaves ``_checked`` for the write step."""
+    whole file is unusable. Leaves ``_checked`` for the write step; returns the file's
+    columns and how many of its rows correct a version an earlier file loaded."""
     if path.stat().st_size == 0:
         raise FileRejected("not_empty", "the file is empty (0 bytes)", rows_landed=0)
     names = READERS[file_format(path)](con, path, TextFormat(contract.encoding, contract.delimiter))
@@ -236,8 +244,7 @@ def _read_and_check(
             rows_landed=con.execute("select count(*) from _landed").fetchone()[0],
         )
     check_rows(con, contract, names, window)
-    mark_conflicting_versions(con, contract)
-    return names
+    return names, mark_conflicting_versions(con, contract, relative)
 
 
 def _write_checked(
@@ -293,18 +300,22 @@ def load_file(
 ) -> FileResult:
     relative = path.relative_to(landing_dir).as_posix()
     checksum = file_checksum(path)
+    # the file's own history decides first: its latest version unchanged is skipped, and
+    # any other content under its name is a new version of it (README, "Re-deliveries")
+    latest = con.execute(
+        "select file_checksum from ingest.load_manifest where file_path = ? "
+        "order by load_id desc limit 1",
+        [relative],
+    ).fetchone()
+    if latest is not None and latest[0] == checksum:
+        return FileResult(contract.name, relative, checksum, "skipped")
     seen = con.execute(
         "select file_path from ingest.load_manifest where file_checksum = ? "
         "order by load_id limit 1",
         [checksum],
     ).fetchone()
-    if seen:
-        if not con.execute(
-            "select 1 from ingest.load_manifest where file_checksum = ? and file_path = ?",
-            [checksum, relative],
-        ).fetchone():
-            return _record_copy(con, contract, relative, checksum, path, batch_id, seen[0])
-        return FileResult(contract.name, relative, checksum, "skipped")
+    if latest is None and seen:
+        return _record_copy(con, contract, relative, checksum, path, batch_id, seen[0])
     if on_new_file is not None:
         on_new_file()
     version = (
@@ -335,7 +346,7 @@ def load_file(
         started_at=started,
     )
     try:
-        names = _read_and_check(con, contract, path, window)
+        names, corrected = _read_and_check(con, contract, path, relative, window)
     except FileRejected as rejection:
         return _record_rejection(con, contract, file, rejection, path)
 
@@ -343,17 +354,20 @@ def load_file(
     con.execute("begin transaction")
     try:
         file = replace(file, load_id=next_load_id(con))
-        loaded, quarantined = _write_checked(con, contract, file)
-        write_manifest_row(
-            con,
-            replace(
-                file,
-                rows_landed=loaded + quarantined,
-                rows_loaded=loaded,
-                rows_quarantined=quarantined,
-                schema_drift=drift,
-            ),
+        replaced = (
+            replace_earlier_versions(con, contract, file) if contract.redelivery == "replace" else 0
         )
+        loaded, quarantined = _write_checked(con, contract, file)
+        file = replace(
+            file,
+            rows_landed=loaded + quarantined,
+            rows_loaded=loaded,
+            rows_quarantined=quarantined,
+            schema_drift=drift,
+            rows_corrected=corrected,
+            rows_replaced=replaced,
+        )
+        write_manifest_row(con, file)
         crash_point("ingest.before_commit")
         con.execute("commit")
     except BaseException as exc:
@@ -371,6 +385,16 @@ def load_file(
         log.warning("%s: schema drift, extra column(s) kept in _extra: %s", relative, drift)
     if quarantined:
         log.warning("%s: %s row(s) quarantined", relative, quarantined)
+    if replaced:
+        log.warning(
+            "%s: version %s replaces %s row(s) of the earlier version(s) (kept in "
+            "ingest.replaced_rows)",
+            relative,
+            file.file_version,
+            replaced,
+        )
+    if corrected:
+        log.info("%s: %s row(s) correct a version an earlier file loaded", relative, corrected)
     return FileResult(
         contract.name,
         relative,
@@ -380,7 +404,31 @@ def load_file(
         loaded,
         quarantined,
         drift,
+        rows_corrected=corrected,
+        rows_replaced=replaced,
     )
+
+
+def replace_earlier_versions(
+    con: duckdb.DuckDBPyConnection, contract: Contract, file: ManifestRow
+) -> int:
+    """Move the raw rows of the earlier versions of ``file`` (same name) to
+    ``ingest.replaced_rows``, inside the load's transaction: the new version's rows take
+    their place, and a key it no longer holds leaves the marts on the next build (which
+    rebuilds from raw: ``orchestration/lib/build_state.full_refresh_reason``)."""
+    contract_cols = [c.name for c in contract.columns]
+    record = ", ".join(f"{sql_str(c)}, {ident(c)}" for c in [*contract_cols, "_extra"])
+    replaced = con.execute(
+        f"""
+        insert into ingest.replaced_rows
+        select ?, ?, ?, _source_file, _load_id, _row_number, json_object({record})::varchar,
+               now()::timestamp
+        from raw.{contract.name} where _source_file = ?
+        """,
+        [file.load_id, contract.source, contract.entity, file.file_path],
+    ).fetchone()[0]
+    con.execute(f"delete from raw.{contract.name} where _source_file = ?", [file.file_path])
+    return replaced
 
 
 def _record_copy(

@@ -2,10 +2,10 @@
 
 The person is found through the identity graph: the records matching the request (an
 email, a phone or a source record id) and every record resolved to the same customer.
-Their rows leave raw, quarantine, identity state and snapshots in one transaction; the
-caller then rebuilds every model from raw and publishes (``c360 forget`` does both), so
-staging, intermediate, marts and the serving database follow. A referral another
-customer made keeps its row, with the referred email cleared. The warehouse file is then
+Their rows leave raw, the quarantine, the replaced rows, identity state and snapshots in
+one transaction; the caller then rebuilds every model from raw and publishes
+(``c360 forget`` does both), so staging, intermediate, marts and the serving database
+follow. A referral another customer made keeps its row, with the referred email cleared. The warehouse file is then
 rewritten (``COPY FROM DATABASE``) so deleted rows do not linger in freed blocks, before
 the rebuild and again after it; the serving copy and the PostgreSQL target (when
 configured) lose the person at once, and export folders of earlier publishes are removed.
@@ -167,11 +167,13 @@ def erase(con: duckdb.DuckDBPyConnection, person: Person) -> dict[str, dict[str,
     needles = sorted(
         person.emails | person.phones | {i for ids in person.ids.values() for i in ids}
     )
-    removed["ingest.quarantine"] = con.execute(
-        "delete from ingest.quarantine where exists (select 1 from (select unnest(?) as needle) "
-        f"where contains(lower({STRIPPED.format('record')}), lower(needle)))",
-        [needles],
-    ).fetchone()[0]
+    # rows held back, and rows a file's new version replaced: each kept as its JSON text
+    for kept in ("ingest.quarantine", "ingest.replaced_rows"):
+        removed[kept] = con.execute(
+            f"delete from {kept} where exists (select 1 from (select unnest(?) as needle) "
+            f"where contains(lower({STRIPPED.format('record')}), lower(needle)))",
+            [needles],
+        ).fetchone()[0]
     keys = sorted(person.customer_keys)
     removed["identity_state.customer_keys"] = con.execute(
         "delete from identity_state.customer_keys where customer_key in (select unnest(?)) "

@@ -354,6 +354,17 @@ def test_forget_removes_every_trace_of_the_person_and_nobody_else(built, tmp_pat
     assert names and _name_pairs(warehouse, names) > 0
     assert _traces(warehouse, identifiers)  # the scan finds them before
     assert _keys_in_exports(tmp_path / "exports", customer_key)
+    # a contacts export of theirs that a new version of its file replaced: its rows are
+    # kept in ingest.replaced_rows (as the loader moves them there)
+    with connection(warehouse) as con:
+        replaced = con.execute(
+            "insert into ingest.replaced_rows select 0, 'crm', 'contacts', _source_file, "
+            "_load_id, _row_number, json_object('contact_id', contact_id, 'email', email, "
+            "'phone', phone)::varchar, now()::timestamp from raw.crm__contacts "
+            "where lower(email) in (select unnest(?))",
+            [sorted(identifiers["emails"])],
+        ).fetchone()[0]
+    assert replaced
 
     result = CliRunner().invoke(
         app,

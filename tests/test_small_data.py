@@ -177,3 +177,60 @@ def test_rows_whose_parent_never_arrives_are_kept_and_counted(runs, record_prope
         "customers; the warn test unmatched_references_are_reported fails on the line "
         "(orders of customers known only from their orders are normal) and the run publishes",
     )
+
+
+def test_a_redelivered_export_and_a_later_correction_land_in_the_marts(runs):
+    """After the ten orders are built: the orders export is overwritten in place (O03 is
+    gone from it, O01 is now refunded) and a later file corrects line L0's quantity. The
+    next run publishes marts whose figures are those of the files as they now stand,
+    computed here with pandas: the replaced version leaves nothing behind. It changes the
+    ten orders' folder and warehouse in place (a copy elsewhere would be another
+    warehouse path, which rebuilds from raw anyway), so it is the module's last test."""
+    root, outcomes = runs
+    landing, warehouse = root / "ten", outcomes["ten"].settings.warehouse
+    orders_file = landing / "sales" / "orders" / "orders.csv"
+    orders = pd.read_csv(orders_file, dtype=str)
+    orders = orders[orders["order_id"] != "O03"]
+    orders.loc[orders["order_id"] == "O01", "status"] = "refunded"
+    orders.to_csv(orders_file, index=False)
+    lines_dir = landing / "sales" / "order_lines"
+    (lines_dir / "lines_correction.csv").write_text(
+        "order_line_id,order_id,product_id,quantity,unit_price\nL0,O00,P1,7,9.50\n"
+    )
+
+    after = execute_job(landing=landing, warehouse=warehouse)
+
+    assert after.success and after.published
+    lines = pd.read_csv(lines_dir / "lines.csv")
+    correction = pd.read_csv(lines_dir / "lines_correction.csv")
+    lines = pd.concat(
+        [lines[~lines["order_line_id"].isin(correction["order_line_id"])], correction]
+    )
+    lines["amount"] = lines["quantity"] * lines["unit_price"]
+    joined = lines.merge(orders, on="order_id")
+    completed = joined[joined["status"] == "completed"]
+    with connection(after.settings.serving, read_only=True) as con:
+        served = dict(con.execute("select order_id, status from marts.fct_orders").fetchall())
+        net = con.execute("select sum(net_amount) from marts.fct_orders").fetchone()[0]
+    assert served == dict(zip(orders["order_id"], orders["status"], strict=True))
+    assert float(net) == pytest.approx(completed["amount"].sum())
+    with connection(after.settings.warehouse, read_only=True) as con:
+        versions = con.execute(
+            "select file_version, rows_replaced from ingest.load_manifest "
+            "where file_path = 'sales/orders/orders.csv' order by load_id"
+        ).fetchall()
+        corrected = con.execute(
+            "select rows_corrected from ingest.load_manifest "
+            "where file_path = 'sales/order_lines/lines_correction.csv'"
+        ).fetchone()[0]
+        # per customer (the working warehouse holds the ids in clear)
+        completed_orders = dict(
+            con.execute(
+                "select map.record_id, c.completed_orders from marts.dim_customer_360 as c "
+                "join marts.customer_identity_map as map using (customer_key) "
+                "where map.record_source = 'sales_customer'"
+            ).fetchall()
+        )
+    assert versions == [(1, 0), (2, 10)] and corrected == 1
+    expected = orders[orders["status"] == "completed"].groupby("customer_id").size()
+    assert {k: v for k, v in completed_orders.items() if v} == expected.to_dict()

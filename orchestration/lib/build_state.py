@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -149,7 +149,7 @@ def full_refresh_reason(
         return "an as-of run rebuilds from raw"
     con.execute(BUILD_STATE_DDL)
     last = con.execute(
-        "select code_fingerprint, as_of_pinned from ops.dbt_invocations "
+        "select code_fingerprint, as_of_pinned, built_at from ops.dbt_invocations "
         "order by built_at desc limit 1"
     ).fetchone()
     if last is None:
@@ -158,7 +158,23 @@ def full_refresh_reason(
         return "the last build was an as-of run"
     if last[0] != code:
         return "the dbt project, its Python or the settings it reads changed since the last build"
+    if _rows_replaced_since(con, last[2]):
+        # incremental models re-derive the keys loaded since; a key a file's new version
+        # no longer holds has no new row to say so
+        return "a file delivered again replaced rows of its earlier version since the last build"
     return None
+
+
+def _rows_replaced_since(con: duckdb.DuckDBPyConnection, built_at: datetime) -> bool:
+    has_table = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'ingest' and table_name = 'replaced_rows'"
+    ).fetchone()[0]
+    return bool(has_table) and bool(
+        con.execute(
+            "select count(*) from ingest.replaced_rows where replaced_at >= ?", [built_at]
+        ).fetchone()[0]
+    )
 
 
 def last_full_build(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:

@@ -88,13 +88,30 @@ def decide(
     return Decision(settled, waiting, WatchState(requested, dict(files)))
 
 
-def not_loaded_yet(files: list[str], landing: Path, loaded_checksums: set[str] | None) -> list[str]:
-    """The files whose content the loader has not recorded (``ingest.load_manifest``);
-    all of them when the manifest cannot be read (``None``: no warehouse yet, or a run
-    is writing it, and the run the sensor starts then finds out itself)."""
-    if loaded_checksums is None:
+@dataclass(frozen=True)
+class LoadedFiles:
+    """What the loader has recorded (``ingest.load_manifest``): each file name's latest
+    content, and every content under any name."""
+
+    latest: dict[str, str]
+    contents: frozenset[str]
+
+    def holds(self, name: str, checksum: str | None) -> bool:
+        """Whether loading ``name`` with this content would do nothing, as the loader
+        decides it: its latest version unchanged, or a file never seen under this name
+        whose content came under another (``ingestion.loader.load_file``)."""
+        if name in self.latest:
+            return self.latest[name] == checksum
+        return checksum in self.contents
+
+
+def not_loaded_yet(files: list[str], landing: Path, loaded: LoadedFiles | None) -> list[str]:
+    """The files the loader would load; all of them when the manifest cannot be read
+    (``None``: no warehouse yet, or a run is writing it, and the run the sensor starts
+    then finds out itself)."""
+    if loaded is None:
         return files
-    return [f for f in files if _checksum(landing / f) not in loaded_checksums]
+    return [f for f in files if not loaded.holds(f, _checksum(landing / f))]
 
 
 def _checksum(path: Path) -> str | None:

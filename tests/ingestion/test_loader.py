@@ -183,19 +183,128 @@ def test_loading_the_same_landing_twice_changes_nothing(demo_landing, tmp_path):
     assert mismatched == []
 
 
-def test_changed_file_under_same_name_is_a_new_version(tmp_path):
-    _land(tmp_path / "landing", "orders.csv", HEADER + "o1,c1,2024-01-01,completed\n")
+def _raw_orders(tmp_path: Path) -> list[tuple]:
+    with connection(tmp_path / "w.duckdb") as con:
+        return con.execute(
+            "select order_id, status, _source_file from raw.sales__orders order by all"
+        ).fetchall()
+
+
+def _versions(tmp_path: Path) -> list[tuple]:
+    with connection(tmp_path / "w.duckdb") as con:
+        return con.execute(
+            "select file_path, file_version, status, rows_loaded, rows_replaced "
+            "from ingest.load_manifest order by load_id"
+        ).fetchall()
+
+
+def test_a_file_delivered_again_under_its_name_replaces_its_earlier_version(tmp_path):
+    """A daily export overwritten in place: the new content is version 2 of the file; its
+    rows replace version 1's (o2, gone from the new export, leaves raw), the rows it
+    replaced are kept in ingest.replaced_rows, and the manifest keeps both versions."""
+    _land(
+        tmp_path / "landing",
+        "orders.csv",
+        HEADER + "o1,c1,2024-01-01,completed\no2,c1,2024-01-02,completed\n",
+    )
     _load(tmp_path)
     _land(
         tmp_path / "landing",
         "orders.csv",
-        HEADER.replace("status", "status,updated_at") + "o1,c1,2024-01-01,refunded,2024-02-01\n",
+        HEADER + "o1,c1,2024-01-01,refunded\no3,c2,2024-01-03,completed\n",
     )
     [result] = _load(tmp_path, "b2").files
-    assert result.status == "loaded"
+    assert (result.status, result.rows_loaded, result.rows_replaced) == ("loaded", 2, 2)
+    assert _raw_orders(tmp_path) == [
+        ("o1", "refunded", "sales/orders/orders.csv"),
+        ("o3", "completed", "sales/orders/orders.csv"),
+    ]
+    assert _versions(tmp_path) == [
+        ("sales/orders/orders.csv", 1, "loaded", 2, 0),
+        ("sales/orders/orders.csv", 2, "loaded", 2, 2),
+    ]
     with connection(tmp_path / "w.duckdb") as con:
-        assert con.execute("select max(file_version) from ingest.load_manifest").fetchone()[0] == 2
-        assert con.execute("select count(*) from raw.sales__orders").fetchone()[0] == 2
+        replaced = con.execute(
+            "select file_path, row_number, record->>'order_id', record->>'status' "
+            "from ingest.replaced_rows order by row_number"
+        ).fetchall()
+        assert con.execute("select count(*) from ingest.quarantine").fetchone()[0] == 0
+    assert replaced == [
+        ("sales/orders/orders.csv", 2, "o1", "completed"),
+        ("sales/orders/orders.csv", 3, "o2", "completed"),
+    ]
+    # the earlier content delivered again is version 3, not "already loaded"
+    _land(
+        tmp_path / "landing",
+        "orders.csv",
+        HEADER + "o1,c1,2024-01-01,completed\no2,c1,2024-01-02,completed\n",
+    )
+    [again] = _load(tmp_path, "b3").files
+    assert (again.status, again.rows_replaced) == ("loaded", 2)
+    assert [r[:2] for r in _raw_orders(tmp_path)] == [("o1", "completed"), ("o2", "completed")]
+    assert _load(tmp_path, "b4").files[0].status == "skipped"
+
+
+def test_redelivery_keep_leaves_the_keys_a_new_version_no_longer_holds(tmp_path):
+    keep = replace(ORDERS, redelivery="keep")
+    _land(
+        tmp_path / "landing",
+        "orders.csv",
+        HEADER + "o1,c1,2024-01-01,completed\no2,c1,2024-01-02,completed\n",
+    )
+    with connection(tmp_path / "w.duckdb") as con:
+        load_landing(con, tmp_path / "landing", "b1", [keep])
+    _land(tmp_path / "landing", "orders.csv", HEADER + "o1,c1,2024-01-01,refunded\n")
+    with connection(tmp_path / "w.duckdb") as con:
+        [result] = load_landing(con, tmp_path / "landing", "b2", [keep]).files
+    # o1's new values are a correction of its own file's (the latest version wins in
+    # staging); o2 stays as version 1 delivered it
+    assert (result.status, result.rows_loaded, result.rows_corrected) == ("loaded", 1, 1)
+    assert [r[:2] for r in _raw_orders(tmp_path)] == [
+        ("o1", "completed"),
+        ("o1", "refunded"),
+        ("o2", "completed"),
+    ]
+
+
+LINES = next(c for c in load_contracts() if c.name == "sales__order_lines")
+LINE_HEADER = "order_line_id,order_id,product_id,quantity,unit_price\n"
+
+
+def _land_lines(tmp_path: Path, name: str, rows: str) -> None:
+    path = tmp_path / "landing" / "sales" / "order_lines" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(LINE_HEADER + rows)
+
+
+@pytest.mark.parametrize(("corrections", "held"), [("later_wins", False), ("conflict", True)])
+def test_a_later_file_with_other_values_for_a_key_is_its_correction_or_a_conflict(
+    tmp_path, corrections, held
+):
+    """Order lines have no cursor: by default a later file's version of a line wins (the
+    manifest counts it as corrected); a contract may hold such clashes instead."""
+    assert LINES.cursor is None and LINES.corrections == "later_wins"
+    contract = replace(LINES, corrections=corrections)
+    _land_lines(tmp_path, "a.csv", "l1,o1,p1,1,9.99\nl2,o1,p2,1,5.00\n")
+    _land_lines(tmp_path, "b.csv", "l1,o1,p1,5,9.99\nl2,o1,p2,1,5.00\n")
+    with connection(tmp_path / "w.duckdb") as con:
+        a, b = load_landing(con, tmp_path / "landing", "b1", [contract]).files
+        quantities = con.execute(
+            "select _source_file, quantity from raw.sales__order_lines "
+            "where order_line_id = 'l1' order by _load_id"
+        ).fetchall()
+        quarantined = con.execute("select row_number, rule from ingest.quarantine").fetchall()
+        corrected = con.execute(
+            "select rows_corrected from ingest.load_manifest where file_path like '%b.csv'"
+        ).fetchone()[0]
+    if held:
+        assert quantities == [("sales/order_lines/a.csv", 1)]
+        assert quarantined == [(2, "conflicting_duplicate")]
+        assert corrected == 0
+    else:
+        assert quantities == [("sales/order_lines/a.csv", 1), ("sales/order_lines/b.csv", 5)]
+        assert quarantined == []
+        assert (b.rows_loaded, b.rows_corrected, corrected) == (2, 1, 1)
 
 
 @pytest.mark.faults

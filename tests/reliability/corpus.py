@@ -4,9 +4,11 @@ loads it and asserts that outcome; ``make reliability`` writes them to RELIABILI
 
 A case names what lands (``files``: path under the landing folder -> bytes, or a
 ``make`` function for what bytes cannot say: links, pipes) and what must follow:
-``manifest`` (path -> status and rule, from ``ingest.load_manifest``), ``quarantined``
+``manifest`` (path -> status and rule of its latest version, from
+``ingest.load_manifest``), ``quarantined``
 ((path, line) -> rule, from ``ingest.quarantine``) and ``raw`` (an SQL query over the raw
-tables and the rows it must return, for what was loaded and how).
+tables and the rows it must return, for what was loaded and how). ``redelivered`` files
+overwrite theirs after a first load, and are loaded in a second.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Case:
     quarantined: dict[tuple[str, int], str] = field(default_factory=dict)
     raw: tuple[str, list[tuple]] | None = None
     make: Callable[[Path], None] | None = None
+    redelivered: dict[str, bytes] = field(default_factory=dict)
 
 
 def _orders(*rows: str, header: str = HEADER) -> bytes:
@@ -600,15 +603,38 @@ CASES: list[Case] = [
         ),
     ),
     Case(
-        "a fact delivered again with other values",
+        "a fact delivered again with other values (the later file corrects it)",
         "keys",
         files={
             LINES + "a.csv": (LINE_HEADER + "l1,o1,1,9.99\n").encode(),
             LINES + "b.csv": (LINE_HEADER + "l1,o1,5,9.99\n").encode(),
         },
         manifest={LINES + "a.csv": ("loaded", None), LINES + "b.csv": ("loaded", None)},
-        quarantined={(LINES + "b.csv", 2): "conflicting_duplicate"},
-        raw=("select quantity from raw.sales__order_lines", [(1,)]),
+        raw=(
+            "select _source_file, quantity from raw.sales__order_lines",
+            [(LINES + "a.csv", 1), (LINES + "b.csv", 5)],
+        ),
+    ),
+    Case(
+        "a daily export overwritten in place with new content",
+        "keys",
+        files={ORDERS + "export.csv": _orders(GOOD.strip(), "o2,c1,2024-01-02,completed")},
+        redelivered={ORDERS + "export.csv": _orders("o1,c1,2024-01-01,refunded")},
+        manifest={ORDERS + "export.csv": ("loaded", None)},
+        raw=(
+            "select order_id, status from raw.sales__orders union all "
+            "select record->>'order_id', 'replaced' from ingest.replaced_rows",
+            [("o1", "refunded"), ("o1", "replaced"), ("o2", "replaced")],
+        ),
+    ),
+    Case(
+        "an export overwritten in place with a broken version",
+        "keys",
+        files={ORDERS + "export.csv": _orders(GOOD.strip())},
+        redelivered={ORDERS + "export.csv": b""},
+        manifest={ORDERS + "export.csv": ("rejected", "not_empty")},
+        # a version rejected whole replaces nothing: the last good one stays
+        raw=("select order_id, status from raw.sales__orders", [("o1", "completed")]),
     ),
     Case(
         "one file landed twice under two names",

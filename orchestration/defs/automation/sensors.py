@@ -9,7 +9,13 @@ import dagster as dg
 
 from orchestration.jobs import BUILD_JOB
 from orchestration.lib.alerts import failure_alert, write_alert
-from orchestration.lib.landing_watch import WatchState, decide, landed_files, not_loaded_yet
+from orchestration.lib.landing_watch import (
+    LoadedFiles,
+    WatchState,
+    decide,
+    landed_files,
+    not_loaded_yet,
+)
 from orchestration.lib.settings import resolve_settings
 from warehouse.connection import read_if_free
 
@@ -31,7 +37,7 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     )
     context.update_cursor(decision.state.dumps())
     new_files = not_loaded_yet(
-        decision.new_files, settings.landing, loaded_checksums(settings.warehouse)
+        decision.new_files, settings.landing, loaded_files(settings.warehouse)
     )
     if not new_files:
         waiting = f"; {len(decision.waiting)} still being written" if decision.waiting else ""
@@ -41,11 +47,15 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     return dg.RunRequest(run_key=decision.run_key, tags={"c360/new_files": str(len(new_files))})
 
 
-def loaded_checksums(warehouse: Path) -> set[str] | None:
-    """Every file content the loader has recorded, or None when the manifest cannot be
-    read now (no warehouse yet, or a run holds the file)."""
-    rows = read_if_free(warehouse, "select file_checksum from ingest.load_manifest")
-    return None if rows is None else {checksum for (checksum,) in rows}
+def loaded_files(warehouse: Path) -> LoadedFiles | None:
+    """What the loader has recorded, or None when the manifest cannot be read now (no
+    warehouse yet, or a run holds the file)."""
+    rows = read_if_free(
+        warehouse, "select file_path, file_checksum from ingest.load_manifest order by load_id"
+    )
+    if rows is None:
+        return None
+    return LoadedFiles(dict(rows), frozenset(checksum for _, checksum in rows))
 
 
 @dg.run_failure_sensor(

@@ -55,7 +55,8 @@ def raw_tables(context: dg.AssetExecutionContext, c360: C360Settings):
         yield dg.MaterializeResult(
             asset_key=["raw", contract.name],
             metadata={
-                # the table's rows (raw is append-only history) and what this run added
+                # the table's rows and what this run added (raw is append-only history,
+                # but for the rows a file's new version replaces: ingest.replaced_rows)
                 "dagster/row_count": table_rows[contract.name],
                 "rows_added": sum(f.rows_loaded for f in files),
                 "files_loaded": sum(f.status == "loaded" for f in files),
@@ -64,6 +65,8 @@ def raw_tables(context: dg.AssetExecutionContext, c360: C360Settings):
                 "rows_landed": sum(f.rows_landed for f in files),
                 "rows_loaded": sum(f.rows_loaded for f in files),
                 "rows_quarantined": sum(f.rows_quarantined for f in files),
+                "rows_corrected": sum(f.rows_corrected for f in files),
+                "rows_replaced": sum(f.rows_replaced for f in files),
                 "rejections": "\n".join(f.error for f in files if f.error) or "none",
                 "schema_drift": ", ".join(sorted({c for f in files for c in f.schema_drift}))
                 or "none",
