@@ -52,6 +52,49 @@ def _write_ten_orders(landing: Path) -> None:
             csv.writer(handle).writerows([header, *rows])
 
 
+def _write_anomalous_orders(landing: Path) -> None:
+    """Orders kept as delivered whose figures deserve a look: N1's returns exceed its
+    sale, N2 was placed before its customer's account, N5 is in euros where its
+    customer's other orders are in dollars."""
+    for entity, header, rows in (
+        (
+            "sales/orders",
+            ["order_id", "customer_id", "ordered_at", "status", "currency"],
+            [
+                ["N1", "C1", "2024-03-01 10:00:00", "completed", "USD"],
+                ["N2", "C2", "2024-01-05 09:00:00", "completed", "USD"],
+                ["N3", "C3", "2024-02-01 10:00:00", "completed", "USD"],
+                ["N4", "C3", "2024-03-01 10:00:00", "completed", "usd"],
+                ["N5", "C3", "2024-04-01 10:00:00", "completed", "EUR"],
+            ],
+        ),
+        (
+            "sales/order_lines",
+            ["order_line_id", "order_id", "product_id", "quantity", "unit_price"],
+            [
+                ["L1", "N1", "P1", "1", "10.00"],
+                ["L2", "N1", "P1", "-3", "10.00"],
+                ["L3", "N2", "P1", "2", "5.00"],
+                ["L4", "N3", "P1", "1", "7.00"],
+                ["L5", "N4", "P2", "1", "8.00"],
+                ["L6", "N5", "P2", "1", "9.00"],
+            ],
+        ),
+        (
+            "sales/customers",
+            ["customer_id", "email", "created_at"],
+            [
+                ["C1", "c1@shop.example", "2024-01-01 00:00:00"],
+                ["C2", "c2@shop.example", "2024-02-01 00:00:00"],
+                ["C3", "c3@shop.example", "2024-01-01 00:00:00"],
+            ],
+        ),
+    ):
+        (landing / entity).mkdir(parents=True)
+        with (landing / entity / "export.csv").open("w", newline="") as handle:
+            csv.writer(handle).writerows([header, *rows])
+
+
 def _mart_types(warehouse: Path) -> dict[str, list[tuple[str, str]]]:
     with connection(warehouse, read_only=True) as con:
         rows = con.execute(
@@ -68,11 +111,11 @@ def _mart_types(warehouse: Path) -> dict[str, list[tuple[str, str]]]:
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("small")
     (root / "empty").mkdir()
-    ten = root / "ten"
-    _write_ten_orders(ten)
+    _write_ten_orders(root / "ten")
+    _write_anomalous_orders(root / "anomalies")
     outcomes = {
         name: execute_job(landing=root / name, warehouse=root / f"{name}_wh" / "warehouse.duckdb")
-        for name in ("empty", "ten")
+        for name in ("empty", "ten", "anomalies")
     }
     return root, outcomes
 
@@ -105,6 +148,68 @@ def test_ten_orders_build_and_publish_with_figures_from_the_files(runs):
     # a refunded order nets to zero: net revenue is what the completed orders' lines sum to
     assert float(net) == pytest.approx(completed["amount"].sum())
     assert status == [("not_fitted",)]
+
+
+@pytest.mark.corpus
+def test_order_anomalies_are_flagged_and_the_customers_dates_stay_consistent(runs, record_property):
+    """Each anomaly found independently with pandas over the files is a row of
+    fct_order_anomalies, the warn check raises them and the run still publishes; the
+    customer who ordered before their account is first seen at that order."""
+    root, outcomes = runs
+    folder = root / "anomalies" / "sales"
+    orders = pd.read_csv(folder / "orders" / "export.csv", parse_dates=["ordered_at"])
+    lines = pd.read_csv(folder / "order_lines" / "export.csv")
+    customers = pd.read_csv(folder / "customers" / "export.csv", parse_dates=["created_at"])
+    orders["currency"] = orders["currency"].str.upper()
+    lines["amount"] = lines["quantity"] * lines["unit_price"]
+    amounts = lines.groupby("order_id")["amount"].sum()
+    completed = orders[orders["status"] == "completed"]
+    expected = {(o, "return_exceeds_sale") for o in completed["order_id"] if amounts[o] < 0}
+    with_accounts = orders.merge(customers, on="customer_id")
+    expected |= {
+        (o, "ordered_before_account")
+        for o in with_accounts.loc[
+            with_accounts["ordered_at"] < with_accounts["created_at"], "order_id"
+        ]
+    }
+    main_currency = completed.groupby("customer_id")["currency"].agg(
+        lambda c: sorted(c.value_counts().items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    )
+    expected |= {
+        (row.order_id, "currency_differs")
+        for row in completed.itertuples()
+        if row.currency != main_currency[row.customer_id]
+    }
+    assert len(expected) == 3  # one of each, as the files were written
+    outcome = outcomes["anomalies"]
+    assert outcome.success and outcome.published
+    with connection(outcome.settings.serving, read_only=True) as con:
+        flagged = set(
+            con.execute("select order_id, anomaly from marts.fct_order_anomalies").fetchall()
+        )
+        net = con.execute("select sum(net_amount) from marts.fct_orders").fetchone()[0]
+    assert flagged == expected
+    # a completed order counts no negative revenue: its excess return counts nowhere
+    assert float(net) == pytest.approx(sum(max(amounts[o], 0) for o in completed["order_id"]))
+    with connection(outcome.settings.warehouse, read_only=True) as con:
+        first_seen, first_order = con.execute(
+            "select c.first_seen_at, c.first_order_at from marts.dim_customer_360 as c "
+            "join marts.customer_identity_map as map using (customer_key) "
+            "where map.record_source = 'sales_customer' and map.record_id = 'C2'"
+        ).fetchone()
+    assert first_seen == first_order == orders.set_index("order_id").loc["N2", "ordered_at"]
+    checks = {e.check_name: e for e in outcome.result.get_asset_check_evaluations()}
+    assert not checks["order_anomalies_are_reported"].passed
+    record_property("group", "business sense")
+    record_property(
+        "kind", "returns larger than the sale; an order before its account; a second currency"
+    )
+    record_property(
+        "outcome",
+        "loaded as delivered; each order is a row of marts.fct_order_anomalies saying what "
+        "it does to the figures, the warn test order_anomalies_are_reported fails and the "
+        "run publishes; first_seen_at is the earlier order, not the account",
+    )
 
 
 def test_column_types_do_not_depend_on_the_data(runs):

@@ -172,7 +172,9 @@ unioned as (
     select
         'sales_customer' as record_source,
         customer_ids.customer_id as record_id,
-        coalesce(customers.created_at, first_orders.first_ordered_at) as first_seen_at,
+        -- an order placed before the account was created is when the customer was first
+        -- seen (fct_order_anomalies flags it): least skips a missing value
+        least(customers.created_at, first_orders.first_ordered_at) as first_seen_at,
         customers.updated_at,
         customers.email,
         customers.phone,
