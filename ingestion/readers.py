@@ -491,18 +491,25 @@ def land_jsonl(
         order by _row_number
         """
     )
-    # an object or list under a key: no single value, which a contract column needs
+    # an object or list under a key: no single value, which a contract column needs; named
+    # by the column the key landed as (an empty key is `unnamed`, `_row_number` is
+    # `_row_number_in_file`), so the check reaches the column it is about
+    landed_names = [(k, lower) for lower, originals in by_lower.items() for k in originals]
+    con.execute("create or replace temp table _json_key_names (key varchar, column_name varchar)")
+    if landed_names:
+        con.executemany("insert into _json_key_names values (?, ?)", landed_names)
     con.execute(
         """
         create temp table _landed_nested as
-        select distinct _row_number, lower(trim(key)) as column_name
+        select distinct keyed._row_number, names.column_name
         from (
             select _row_number, line, unnest(json_keys(line)) as key from _lines
             -- only a line with a brace past its first character or a bracket can nest
             where (strpos(substr(line, 2), '{') > 0 or strpos(line, '[') > 0)
               and _row_number not in (select _row_number from _landed_rejects)
         ) as keyed
-        where json_type(line, '/' || replace(replace(key, '~', '~0'), '/', '~1'))
+        join _json_key_names as names on names.key = keyed.key
+        where json_type(keyed.line, '/' || replace(replace(keyed.key, '~', '~0'), '/', '~1'))
               in ('OBJECT', 'ARRAY')
         """
     )

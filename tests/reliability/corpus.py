@@ -696,6 +696,19 @@ CASES: list[Case] = [
         ),
     ),
     Case(
+        "a JSON object under a key written with a tab before its name",
+        "types",
+        files={
+            ORDERS
+            + "orders.jsonl": b'{"order_id": "o0", "customer_id": "c1", "ordered_at": "2024-01-01"}\n'
+            b'{"order_id": "o1", "\\tcustomer_id": {"id": "c1"}, "ordered_at": "2024-01-01"}\n'
+        },
+        manifest={ORDERS + "orders.jsonl": ("loaded", None)},
+        # the key lands as customer_id, so its object is that column's type violation
+        quarantined={(ORDERS + "orders.jsonl", 2): "type"},
+        raw=("select order_id, customer_id from raw.sales__orders", [("o0", "c1")]),
+    ),
+    Case(
         "a Parquet struct where one value is expected",
         "types",
         files={
