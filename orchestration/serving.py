@@ -219,7 +219,7 @@ def _write_copy(
                 con, "publish.audit.publish_log", *OPERATIONAL_TABLES[("audit", "publish_log")]
             )
             leaks = (
-                find_clear_personal_data(con, "publish", _full_names_query(con))
+                find_clear_personal_data(con, "publish", _full_names_query(con, personal_columns))
                 if salt is not None
                 else []
             )
@@ -234,16 +234,28 @@ def _write_copy(
     return tables, leaks
 
 
-def _full_names_query(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The customers' clear full names in the working warehouse, for the guard."""
-    has_names = con.execute(
-        "select count(*) from duckdb_columns() where database_name = current_database() "
-        "and schema_name = 'marts' and table_name = 'dim_customer_360' and column_name = 'full_name'"
-    ).fetchone()[0]
-    if not has_names:
-        return None
+def _full_names_query(
+    con: duckdb.DuckDBPyConnection,
+    personal_columns: Mapping[tuple[str, str], Mapping[str, str]],
+) -> str | None:
+    """The clear names the working warehouse holds in every column declared
+    ``personal_data: name`` (the 360's first, last and full names, an action list's...),
+    for the guard; None when no such column exists."""
+    existing = set(
+        con.execute(
+            "select schema_name, table_name, column_name from duckdb_columns() "
+            "where database_name = current_database()"
+        ).fetchall()
+    )
     # two words at least: a one-word value ("Test", "Unknown") may be anything else too
-    return "select distinct full_name from marts.dim_customer_360 where trim(full_name) like '% %'"
+    selects = [
+        f"select {ident(column)} as full_name from {ident(schema)}.{ident(table)} "
+        f"where trim({ident(column)}) like '% %'"
+        for (schema, table), kinds in sorted(personal_columns.items())
+        for column, kind in sorted(kinds.items())
+        if kind == "name" and (schema, table, column) in existing
+    ]
+    return f"select distinct full_name from ({' union all '.join(selects)})" if selects else None
 
 
 def export_parquet(serving: Path, exports: Path, run_id: str, keep: int = 3) -> Path:

@@ -196,12 +196,19 @@ def test_a_customer_name_in_an_undeclared_column_stops_the_publish(tmp_path):
             "create table marts.dim_customer_360 as "
             "select 'cus_1' as customer_key, 'Ada Lovelace' as full_name"
         )
+        # a name declared in another mart only (an action list's), not in the 360
+        con.execute("create table marts.win_back as select 'Grace Hopper' as full_name")
         con.execute(
             "create table marts.call_notes as select 'call Ada Lovelace' as note, "
-            "'Ada Lovelace' as addressee"
+            "'Ada Lovelace' as addressee, 'Grace Hopper' as caller"
         )
-    declared = {("marts", "dim_customer_360"): {"full_name": "name"}}
-    with pytest.raises(PersonalDataLeak, match=r"marts\.call_notes\.addressee"):
+    declared = {
+        ("marts", "dim_customer_360"): {"full_name": "name"},
+        ("marts", "win_back"): {"full_name": "name"},
+    }
+    with pytest.raises(
+        PersonalDataLeak, match=r"marts\.call_notes\.addressee, marts\.call_notes\.caller"
+    ):
         publish_serving_database(
             warehouse,
             serving,
@@ -214,6 +221,7 @@ def test_a_customer_name_in_an_undeclared_column_stops_the_publish(tmp_path):
     # the declared column itself is served as a hash, one person one hash
     with duckdb.connect(str(warehouse)) as con:
         con.execute("alter table marts.call_notes drop column addressee")
+        con.execute("alter table marts.call_notes drop column caller")
     publish_serving_database(
         warehouse, serving, "run", pd.Timestamp("2024-01-01").date(), declared, salt(warehouse)
     )

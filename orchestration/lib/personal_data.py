@@ -13,9 +13,9 @@ The salt is configuration, never data in the repository: ``C360_PII_SALT``, else
 one created beside the warehouse (``<warehouse>.salt``, readable by its owner only) on the
 first publish and reused after. Losing it changes every hash at the next publish.
 
-A guard runs on the copy before it is swapped in: any email-shaped text, or any customer's
-full name as the warehouse holds it, left in a served column (a new column nobody
-declared, say) stops the publish, naming table and column.
+A guard runs on the copy before it is swapped in: any email-shaped text, or any name of
+two words or more that a column declared ``name`` holds in the warehouse, left in a served
+column (a new column nobody declared, say) stops the publish, naming table and column.
 """
 
 from __future__ import annotations
