@@ -60,6 +60,7 @@ def built(tmp_path_factory):
     latest = latest.drop_duplicates("order_id", keep="last").dropna(subset=["customer_id"])
     order = latest.iloc[0].copy()
     orders_only_customer = []
+    shared_value_customers = []
     for hours, customer_id in ((1, "ZZ-ORDERS-ONLY"), (2, order["customer_id"])):
         moved = order.copy()
         moved["customer_id"] = customer_id
@@ -69,7 +70,22 @@ def built(tmp_path_factory):
         )
         name, text = late_contact[hours]
         (landing / name).write_text(text)
+        # emails crossing var identity_max_records_per_value (3) both ways: family@ is
+        # held by three contacts (a key), then by a fourth (a placeholder: no key);
+        # group@ by four (no key), then one of them moves away (a key again)
+        (landing / f"crm/contacts/contacts_999{hours}_shared.csv").write_text(
+            SHARED_VALUE_CONTACTS[hours]
+        )
         daily.append(execute_job(landing=landing, warehouse=warehouse))
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            shared_value_customers.append(
+                dict(
+                    con.execute(
+                        "select record_id, customer_key from intermediate.int_customer_keys_by_record "
+                        "where record_source = 'crm_contact' and record_id like 'C-SHARED-%'"
+                    ).fetchall()
+                )
+            )
         with duckdb.connect(str(warehouse), read_only=True) as con:
             orders_only_customer.append(
                 con.execute(
@@ -106,6 +122,7 @@ def built(tmp_path_factory):
         "kept_before": kept_before,
         "kept_after": kept_after,
         "orders_only_customer": orders_only_customer,
+        "shared_value_customers": shared_value_customers,
     }
 
 
@@ -119,6 +136,28 @@ LATE_CONTACT = (
     "C-LATE-1,2024-06-01 09:00:00,2024-06-01 09:00:00,late.contact@example.org,,Lia,Late,GB,"
     "event,,\n"
 )
+CONTACT_HEADER = (
+    "contact_id,created_at,updated_at,email,phone,first_name,last_name,country,lead_source,"
+    "account_manager_id,twitter_handle\n"
+)
+SHARED_VALUE_CONTACTS = {
+    1: CONTACT_HEADER
+    + "".join(
+        f"C-SHARED-F{i},2024-06-0{i} 09:00:00,2024-06-0{i} 09:00:00,family@example.org,,"
+        f"Fam{i},Ily,GB,event,,\n"
+        for i in (1, 2, 3)
+    )
+    + "".join(
+        f"C-SHARED-G{i},2024-06-0{i} 09:00:00,2024-06-0{i} 09:00:00,group@example.org,,"
+        f"Gro{i},Up,GB,event,,\n"
+        for i in (1, 2, 3, 4)
+    ),
+    2: CONTACT_HEADER
+    + "C-SHARED-F4,2024-06-04 09:00:00,2024-06-04 09:00:00,family@example.org,,Fam4,Ily,GB,"
+    "event,,\n"
+    + "C-SHARED-G4,2024-06-04 09:00:00,2024-06-05 09:00:00,g4.own@example.org,,Gro4,Up,GB,"
+    "event,,\n",
+}
 # intermediate models kept per customer: equal to a full refresh as well
 KEPT_INTERMEDIATE = ("int_customer_lifecycle_signals", "int_customer_profiles_survived")
 
@@ -280,6 +319,20 @@ def test_a_full_refresh_gives_exactly_the_incremental_marts(built):
     kept = table_hashes(warehouse, schemas=("intermediate",), tables=KEPT_INTERMEDIATE)
     assert len(kept) == len(KEPT_INTERMEDIATE)
     assert {t: h for t, h in kept.items() if built["kept"].get(t) != h} == {}
+
+
+def test_an_email_too_many_records_hold_links_nobody_and_links_again_below_the_line(built):
+    first, second = built["shared_value_customers"]
+    family = [f"C-SHARED-F{i}" for i in (1, 2, 3, 4)]
+    group = [f"C-SHARED-G{i}" for i in (1, 2, 3, 4)]
+    # three contacts share family@ (one person's), four share group@ (nobody's)
+    assert len({first[c] for c in family[:3]}) == 1
+    assert len({first[c] for c in group}) == 4
+    # a fourth contact gives family@: it links nobody now; group@ is down to three
+    assert len({second[c] for c in family}) == 4
+    assert len({second[c] for c in group[:3]}) == 1 and second["C-SHARED-G4"] not in {
+        second[c] for c in group[:3]
+    }
 
 
 def test_a_record_no_source_yields_any_more_is_deleted(built):

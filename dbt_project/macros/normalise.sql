@@ -38,6 +38,29 @@
      or split_part({{ column }}, '@', 1) in ('test', 'none', 'noemail', 'null', 'na', 'n/a', 'unknown', 'noreply', 'no-reply', 'x', 'xx', 'xxx'))
 {%- endmacro %}
 
+{# The key ids (`email=...`, `phone=...`) of the emails and phones that more records of
+   one source hold than var identity_max_records_per_value: a placeholder nobody listed,
+   agreeing between strangers, so never an identity. Counted over every record of
+   `records` (int_identity_records_unioned). #}
+{% macro shared_identity_values(records) -%}
+    select distinct key_id
+    from (
+        select
+            'email=' || email as key_id,
+            record_source
+        from {{ records }}
+        where email is not null
+        union all
+        select
+            'phone=' || phone as key_id,
+            record_source
+        from {{ records }}
+        where phone is not null
+    ) as held_values
+    group by key_id, record_source
+    having count(*) > {{ var('identity_max_records_per_value') | int }}
+{%- endmacro %}
+
 {% macro is_junk_phone(column) -%}
     ({{ column }} is null
      or right({{ column }}, 10) in {{ sql_list(var('placeholder_phones')) }}

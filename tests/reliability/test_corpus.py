@@ -25,13 +25,17 @@ def _land(case: Case, landing: Path) -> None:
 def _outcome(con) -> str:
     """What the loader recorded, in words, for RELIABILITY.md."""
     parts = []
-    for path, status, landed, loaded, error in con.execute(
-        "select file_path, status, rows_landed, rows_loaded, error "
-        "from ingest.load_manifest order by load_id"
+    for path, version, status, landed, loaded, corrected, replaced, error in con.execute(
+        "select file_path, file_version, status, rows_landed, rows_loaded, rows_corrected, "
+        "rows_replaced, error from ingest.load_manifest order by load_id"
     ).fetchall():
         why = error.split(": ", 1)[1] if error else ""
         parts.append(
-            f"{path}: {status}, {loaded} of {landed} rows loaded" + (f"; {why}" if why else "")
+            f"{path}{f' (version {version})' if version > 1 else ''}: {status}, "
+            f"{loaded} of {landed} rows loaded"
+            + (f", {corrected} correcting an earlier file's" if corrected else "")
+            + (f", {replaced} of the earlier version replaced" if replaced else "")
+            + (f"; {why}" if why else "")
         )
     for path, line, reason, rule in con.execute(
         "select file_path, row_number, left(reason, 160), rule from ingest.quarantine order by all"

@@ -33,12 +33,18 @@ with all_records as (
 
 all_edges as (
     select * from {{ ref('int_identity_edges') }}
+    where is_identity_key
 ),
 
 {% if is_incremental() and not probabilistic_matching() %}
-    -- records rebuilt since, and the records of this model that are gone upstream
+    -- records rebuilt since, records whose keys were rewritten since (a value of theirs
+    -- became, or stopped being, shared by too many), and the records of this model that
+    -- are gone upstream
     changed_records as (
         select record_key from all_records
+        where {{ loaded_since_last_build('_last_load_id') }}
+        union
+        select record_key from {{ ref('int_identity_edges') }}
         where {{ loaded_since_last_build('_last_load_id') }}
         union
         select built.record_key from {{ this }} as built

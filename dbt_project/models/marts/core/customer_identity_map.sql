@@ -20,6 +20,7 @@ with components as (
 
 edges as (
     select * from {{ ref('int_identity_edges') }}
+    where is_identity_key
 ),
 
 probabilistic_links as (
