@@ -22,8 +22,12 @@ quadratic.
 
 from __future__ import annotations
 
+import logging
+
 import duckdb
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 LINK_COLUMNS = ["record_key_l", "record_key_r", "match_weight", "match_probability"]
 COMPARED = ["first_name", "last_name", "email", "phone", "country"]
@@ -90,10 +94,27 @@ def probabilistic_links(
     records: pd.DataFrame, min_probability: float, seed: int = 1
 ) -> pd.DataFrame:
     """Pairs of ``records`` (columns record_key + COMPARED) that Splink scores at or above
-    ``min_probability``, with their match weight, ordered so record_key_l < record_key_r."""
+    ``min_probability``, with their match weight, ordered so record_key_l < record_key_r.
+
+    On data the model cannot be trained on (no pair sharing an email or a phone to
+    estimate from, a training block with no pairs, every pair agreeing), it is not
+    fitted: no links, and a warning saying why (the run goes on with the exact keys)."""
     people = records.dropna(subset=["first_name", "last_name"], how="all")
     if len(people) < 2:
         return no_links()
+    from splink.internals.exceptions import SplinkException
+
+    try:
+        return _trained_links(people, min_probability, seed)
+    except (SplinkException, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        log.warning(
+            "probabilistic matching not fitted on %s records, no links: %s", len(people), reason
+        )
+        return no_links()
+
+
+def _trained_links(people: pd.DataFrame, min_probability: float, seed: int) -> pd.DataFrame:
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
