@@ -303,24 +303,21 @@ def load_file(
     # the file's own history decides first: its latest version unchanged is skipped, and
     # any other content under its name is a new version of it (README, "Re-deliveries")
     latest = con.execute(
-        "select file_checksum from ingest.load_manifest where file_path = ? "
+        "select file_checksum, rule from ingest.load_manifest where file_path = ? "
         "order by load_id desc limit 1",
         [relative],
     ).fetchone()
     if latest is not None and latest[0] == checksum:
-        return FileResult(contract.name, relative, checksum, "skipped")
-    seen = con.execute(
-        "select file_path from ingest.load_manifest where file_checksum = ? "
-        "order by load_id limit 1",
-        [checksum],
-    ).fetchone()
-    if latest is None and seen:
-        return _record_copy(con, contract, relative, checksum, path, batch_id, seen[0])
+        # a copy whose original was replaced since holds content no longer in raw: it loads
+        if latest[1] != "same_content" or _loaded_elsewhere(con, checksum):
+            return FileResult(contract.name, relative, checksum, "skipped")
+    elif latest is None and (original := _loaded_elsewhere(con, checksum)):
+        return _record_copy(con, contract, relative, checksum, path, batch_id, original)
     if on_new_file is not None:
         on_new_file()
     version = (
         con.execute(
-            "select count(distinct file_checksum) from ingest.load_manifest where file_path = ?",
+            "select coalesce(max(file_version), 0) from ingest.load_manifest where file_path = ?",
             [relative],
         ).fetchone()[0]
         + 1
@@ -354,8 +351,13 @@ def load_file(
     con.execute("begin transaction")
     try:
         file = replace(file, load_id=next_load_id(con))
+        # a version with no good row (a header alone, every row quarantined) replaces
+        # nothing: more likely a broken export than one that withdraws every key
+        good = con.execute("select count(*) from _checked where _violation is null").fetchone()[0]
         replaced = (
-            replace_earlier_versions(con, contract, file) if contract.redelivery == "replace" else 0
+            replace_earlier_versions(con, contract, file)
+            if contract.redelivery == "replace" and good
+            else 0
         )
         loaded, quarantined = _write_checked(con, contract, file)
         file = replace(
@@ -429,6 +431,19 @@ def replace_earlier_versions(
     ).fetchone()[0]
     con.execute(f"delete from raw.{contract.name} where _source_file = ?", [file.file_path])
     return replaced
+
+
+def _loaded_elsewhere(con: duckdb.DuckDBPyConnection, checksum: str) -> str | None:
+    """The first file loaded (or rejected) with this content, unless that version's rows
+    were replaced since by a new version of it; copies recorded as such do not count."""
+    row = con.execute(
+        "select file_path from ingest.load_manifest where file_checksum = ? "
+        "and status <> 'ignored' "
+        "and load_id not in (select distinct replaced_load_id from ingest.replaced_rows) "
+        "order by load_id limit 1",
+        [checksum],
+    ).fetchone()
+    return None if row is None else row[0]
 
 
 def _record_copy(

@@ -107,6 +107,9 @@ def probabilistic_links(
     try:
         return _trained_links(people, min_probability, seed)
     except (SplinkException, ValueError) as exc:
+        # Splink's "cannot train on this" errors; any other ValueError is a defect
+        if isinstance(exc, ValueError) and "recall" not in str(exc):
+            raise
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         log.warning(
             "probabilistic matching not fitted on %s records, no links: %s", len(people), reason

@@ -245,6 +245,34 @@ def test_a_file_delivered_again_under_its_name_replaces_its_earlier_version(tmp_
     assert _load(tmp_path, "b4").files[0].status == "skipped"
 
 
+def test_a_version_with_no_good_row_replaces_nothing(tmp_path):
+    _land(tmp_path / "landing", "orders.csv", HEADER + "o1,c1,2024-01-01,completed\n")
+    _load(tmp_path)
+    # the export comes back with its header alone, then with every row broken
+    for batch, content in (("b2", HEADER), ("b3", HEADER + "o1,c1,yesterday,completed\n")):
+        _land(tmp_path / "landing", "orders.csv", content)
+        [result] = _load(tmp_path, batch).files
+        assert (result.status, result.rows_loaded, result.rows_replaced) == ("loaded", 0, 0)
+    assert _raw_orders(tmp_path) == [("o1", "completed", "sales/orders/orders.csv")]
+    assert [v[1] for v in _versions(tmp_path)] == [1, 2, 3]
+
+
+def test_a_copy_of_a_replaced_version_loads_as_a_file_of_its_own(tmp_path):
+    first = HEADER + "o1,c1,2024-01-01,completed\n"
+    _land(tmp_path / "landing", "orders.csv", first)
+    _land(tmp_path / "landing", "orders_copy.csv", first)
+    assert [f.status for f in _load(tmp_path).files] == ["loaded", "ignored"]
+    _land(tmp_path / "landing", "orders.csv", HEADER + "o2,c1,2024-01-02,completed\n")
+    statuses = {f.file: f.status for f in _load(tmp_path, "b2").files}
+    # the copy's content left raw with the version it copied: it is loaded now
+    assert statuses == {
+        "sales/orders/orders.csv": "loaded",
+        "sales/orders/orders_copy.csv": "loaded",
+    }
+    assert [r[:2] for r in _raw_orders(tmp_path)] == [("o1", "completed"), ("o2", "completed")]
+    assert {f.status for f in _load(tmp_path, "b3").files} == {"skipped"}
+
+
 def test_redelivery_keep_leaves_the_keys_a_new_version_no_longer_holds(tmp_path):
     keep = replace(ORDERS, redelivery="keep")
     _land(

@@ -8,7 +8,7 @@
 -- rather than text keys (about twice as fast). Scoring runs in slices of customers: one
 -- aggregation over every customer's candidates (about 150M rows into 20M groups at 10M
 -- order lines) spills past the memory limit and took twice as long as the slices, each
--- of which fits (45 s -> 25 s at 10M; the list is the same).
+-- of which fits (45 s -> 23 s at 10M; the list is the same).
 with orders as (
     select * from {{ ref('fct_orders') }}
 ),
