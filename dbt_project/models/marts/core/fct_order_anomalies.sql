@@ -47,7 +47,7 @@ returns_exceeding_sales as (
         customer_key,
         'return_exceeds_sale' as anomaly,
         order_amount as amount,
-        'its lines net to ' || cast(order_amount as varchar)
+        'its lines net to ' || cast(order_amount as {{ dbt.type_string() }})
         || ': the completed order counts 0 revenue and the excess return counts nowhere' as detail
     from orders
     where is_completed and order_amount < 0
@@ -59,8 +59,8 @@ orders_before_accounts as (
         orders.customer_key,
         'ordered_before_account' as anomaly,
         orders.order_amount as amount,
-        'ordered ' || cast(orders.ordered_at as varchar) || ', account created '
-        || cast(sales_customers.created_at as varchar)
+        'ordered ' || cast(orders.ordered_at as {{ dbt.type_string() }}) || ', account created '
+        || cast(sales_customers.created_at as {{ dbt.type_string() }})
         || ': the customer is first seen at the order' as detail
     from orders
     inner join sales_customers on orders.customer_id = sales_customers.customer_id
@@ -73,7 +73,7 @@ orders_in_other_currencies as (
         orders.customer_key,
         'currency_differs' as anomaly,
         orders.order_amount as amount,
-        'in ' || orders.currency || ', most of the customer''s orders in '
+        'in ' || orders.currency || ', most orders of the customer in '
         || main_currencies.main_currency
         || ': summed with them as it is (no conversion rate is declared)' as detail
     from orders
